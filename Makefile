@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: ISC
+# isogate build. `make` builds bin/; `make run` starts the demo; `make test`
+# runs every test and ends with "N passed, N failed".
+
+CC	?= cc
+PKGS	 = openssl libevent jansson sqlite3
+BUILD	?= build
+BIN	?= bin
+SAN	?=
+OPT	?= -O2
+
+CFLAGS	+= -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror \
+	   -Wshadow -Wpointer-arith -Wmissing-prototypes -Wstrict-prototypes \
+	   -fstack-protector-strong -I. -I$(BUILD) \
+	   $(shell pkg-config --cflags $(PKGS)) $(SAN)
+LDFLAGS	+= $(SAN)
+LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lm
+
+# Library folders become archives; daemons and tools link what they use.
+COMMON_SRC = $(wildcard common/*.c)
+POLICY_SRC = $(wildcard policy/*.c)
+POLICY_GEN = $(BUILD)/policy/parse.c $(BUILD)/policy/lex.c
+FERRY_SRC  = $(wildcard ferry/*.c)
+AUDIT_SRC  = $(wildcard audit/*.c)
+OUTER_SRC  = $(wildcard outer/*.c)
+INNER_SRC  = $(wildcard inner/*.c)
+TOOLS_SRC  = $(wildcard tools/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBCOMMON = $(BUILD)/libcommon.a
+LIBPOLICY = $(BUILD)/libpolicy.a
+LIBFERRY  = $(BUILD)/libferry.a
+LIBAUDIT  = $(BUILD)/libaudit.a
+LIBS	  = $(LIBPOLICY) $(LIBFERRY) $(LIBAUDIT) $(LIBCOMMON)
+
+PROGS	= $(BIN)/isogate-outer $(BIN)/isogate-inner $(BIN)/isogate
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run test test-unit test-e2e fuzz bench clean asan
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/policy/parse.c: policy/parse.y
+	@mkdir -p $(@D)
+	bison -Wall -Werror -d -o $@ $<
+$(BUILD)/policy/parse.h: $(BUILD)/policy/parse.c
+$(BUILD)/policy/lex.c: policy/lex.l $(BUILD)/policy/parse.h
+	@mkdir -p $(@D)
+	flex -o $@ $<
+# Generated code is not held to our warning set beyond -Wall -Wextra.
+$(BUILD)/policy/parse.o $(BUILD)/policy/lex.o: CFLAGS += -Wno-missing-prototypes -Wno-unused-function -Wno-sign-compare
+$(BUILD)/policy/%.o: $(BUILD)/policy/%.c
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(call obj,$(POLICY_SRC)): $(BUILD)/policy/parse.h
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBPOLICY): $(call obj,$(POLICY_SRC)) $(POLICY_GEN:.c=.o)
+$(LIBFERRY):  $(call obj,$(FERRY_SRC))
+$(LIBAUDIT):  $(call obj,$(AUDIT_SRC))
+$(BUILD)/%.a:
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/isogate-outer: $(call obj,$(OUTER_SRC)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libevent_openssl) $(LDLIBS)
+$(BIN)/isogate-inner: $(call obj,$(INNER_SRC)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/isogate: $(call obj,$(TOOLS_SRC)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBS) $(LDFLAGS) -lcmocka $(LDLIBS)
+
+deps:
+	@sh tools/deps.sh build
+
+run: deps all
+	@sh tools/demo.sh run
+
+test:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    OPT=-O1 all
+	@sh tests/run.sh
+
+units: $(UNIT)
+
+fuzz:
+	@sh tools/deps.sh test
+	@sh tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+bench: all
+	@sh tools/deps.sh test
+	@sh bench/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* Small shared helpers with no boundary meaning: bounded buffers, logging, utilities. */
+
+#ifndef ISOGATE_COMMON_H
+#define ISOGATE_COMMON_H
+
+#include <sys/types.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ID_LEN		16	/* exchange id, bytes */
+#define ID_HEXLEN	32	/* its text form, lowercase hex, without NUL */
+#define SHA256_LEN	32
+
+/*
+ * buf.c: a growable byte buffer with a hard maximum. Writers append; growth
+ * past max fails with -ENOBUFS and leaves the buffer unchanged.
+ */
+struct buf {
+	uint8_t		*data;
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;
+};
+
+void	 buf_init(struct buf *, size_t max);
+void	 buf_free(struct buf *);		/* wipes nothing; see buf_wipe */
+void	 buf_wipe(struct buf *);		/* cleanse contents, then free */
+void	 buf_reset(struct buf *);		/* len = 0, keeps memory */
+int	 buf_reserve(struct buf *, size_t n);	/* room for n more bytes */
+int	 buf_put(struct buf *, const void *, size_t);
+int	 buf_put_u8(struct buf *, uint8_t);
+int	 buf_put_u16(struct buf *, uint16_t);	/* little-endian */
+int	 buf_put_u32(struct buf *, uint32_t);
+int	 buf_put_u64(struct buf *, uint64_t);
+int	 buf_putf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 buf_put_str(struct buf *, const char *);
+void	 buf_consume(struct buf *, size_t n);	/* drop n bytes from the front */
+
+/*
+ * buf.c: a read cursor over bytes that came from outside. Every getter checks
+ * the bytes present; on failure (-EBADMSG) the cursor does not move and
+ * output parameters are not written.
+ */
+struct reader {
+	const uint8_t	*p;
+	size_t		 len;
+	size_t		 off;
+};
+
+void	 reader_init(struct reader *, const void *, size_t);
+size_t	 reader_left(const struct reader *);
+int	 reader_get_u8(struct reader *, uint8_t *);
+int	 reader_get_u16(struct reader *, uint16_t *);	/* little-endian */
+int	 reader_get_u32(struct reader *, uint32_t *);
+int	 reader_get_u64(struct reader *, uint64_t *);
+int	 reader_get_bytes(struct reader *, size_t, const uint8_t **);
+int	 reader_copy(struct reader *, void *, size_t);
+
+/* log.c: daemons and tools only; libraries never log. */
+void	 log_init(const char *progname, int debug);
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	 fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* util.c */
+/* strtonum-style: whole string, base 10, within [min, max]; -EINVAL/-ERANGE. */
+int	 parse_i64(const char *, int64_t min, int64_t max, int64_t *ret);
+int	 parse_u64(const char *, uint64_t min, uint64_t max, uint64_t *ret);
+void	 hex_encode(const uint8_t *, size_t, char *out);	/* out: 2n+1 */
+int	 hex_decode(const char *, uint8_t *out, size_t n);	/* exactly 2n chars */
+uint64_t now_ns(void);		/* CLOCK_REALTIME, unix ns */
+uint64_t mono_ms(void);		/* CLOCK_MONOTONIC, ms */
+int	 random_bytes(void *, size_t);		/* OpenSSL RAND_bytes */
+int	 ct_equal(const void *, const void *, size_t);	/* 1 if equal */
+void	 sha256(const void *, size_t, uint8_t out[SHA256_LEN]);
+/* Reads a regular file of at most max bytes; *ret is NUL-terminated. */
+int	 read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Writes via temp file, fsync, rename, fsync of the directory. */
+int	 write_file_atomic(const char *path, const void *, size_t, mode_t);
+/* mkdir -p with mode for each created component. */
+int	 mkdir_p(const char *path, mode_t);
+
+#endif

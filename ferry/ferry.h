@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* The boundary wire: frames, the sealed hash chain, keys, and one-way channels. */
+
+#ifndef ISOGATE_FERRY_H
+#define ISOGATE_FERRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "common/common.h"
+
+#define FRAME_MAGIC		"ISGF"
+#define FRAME_VERSION		1
+#define FRAME_NAME_MAX		64		/* peer and type names */
+#define FRAME_PAYLOAD_MAX	(1024 * 1024)
+#define FERRY_BACKLOG_MAX	(16 * 1024 * 1024)	/* unsent bytes per tx */
+#define FERRY_SEAL_EVERY	64	/* frames per seal at most */
+
+enum frame_kind {
+	FRAME_REQUEST = 1,
+	FRAME_REPLY,
+	FRAME_ONEWAY,
+	FRAME_ACK,
+	FRAME_HEARTBEAT,
+	FRAME_REJECT,
+	FRAME_SEAL,
+};
+
+enum ferry_dir {
+	FERRY_INWARD = 1,	/* outer -> inner */
+	FERRY_OUTWARD = 2,	/* inner -> outer */
+};
+
+/*
+ * A decoded frame. peer and type are NUL-terminated copies, checked to hold
+ * only [A-Za-z0-9._-]; payload points into the bytes that were decoded and
+ * is valid only as long as they are.
+ */
+struct frame {
+	uint8_t		 kind;
+	uint32_t	 epoch;
+	uint64_t	 seq;
+	uint64_t	 time_ns;
+	uint8_t		 id[ID_LEN];
+	uint8_t		 digest[SHA256_LEN];
+	char		 peer[FRAME_NAME_MAX + 1];
+	char		 type[FRAME_NAME_MAX + 1];
+	const uint8_t	*payload;
+	uint32_t	 payload_len;
+};
+
+/* frame.c */
+/* Appends the encoding of f to out. -EINVAL on bad names or lengths. */
+int	 frame_encode(struct buf *out, const struct frame *f);
+/*
+ * Decodes one frame from the front of untrusted bytes. Returns 0 and
+ * *ret_used, -EAGAIN when more bytes are needed for a frame that is still
+ * well-formed so far, -EBADMSG when malformed (bad magic, version, kind,
+ * flags, names) and -E2BIG when a declared length is over the limit.
+ */
+int	 frame_decode(const uint8_t *untrusted, size_t len, struct frame *ret,
+	    size_t *ret_used);
+const char *frame_kind_name(uint8_t);
+
+/* key.c */
+/* Writes prefix.key (PKCS#8 PEM, mode 0600, refuses to overwrite) and
+ * prefix.pub (SubjectPublicKeyInfo PEM). */
+int	 key_generate(const char *prefix);
+/* -EPERM if the file is group/world readable. */
+int	 key_load_private(const char *path, EVP_PKEY **ret);
+int	 key_load_public(const char *path, EVP_PKEY **ret);
+
+/* Receiver verdicts, passed to chan_rx_cb. */
+enum chan_verdict {
+	CHAN_OK = 0,		/* sealed, in sequence, digest matches */
+	CHAN_MALFORMED,		/* bytes that do not decode (frame NULL) */
+	CHAN_BAD_SEAL,		/* seal signature or chain does not verify */
+	CHAN_REPLAY,		/* (epoch, seq) not after the last accepted */
+	CHAN_GAP,		/* frames missing before this one */
+	CHAN_DIGEST,		/* frame from a different policy */
+	CHAN_OLD_EPOCH,		/* epoch older than one already seen */
+	CHAN_UNSEALED,		/* discarded unsealed when the writer left */
+};
+const char *chan_verdict_name(int);
+
+/*
+ * chan.c: the sending end of one channel. Each frame is appended to the
+ * chain; chan_tx_flush seals the unsealed frames (one Ed25519 signature per
+ * flush, or per FERRY_SEAL_EVERY frames) and writes. The epoch is read from
+ * and persisted to state_dir, incremented once per open.
+ */
+struct chan_tx;
+int	 chan_tx_open(const char *endpoint, enum ferry_dir, EVP_PKEY *key,
+	    const uint8_t digest[SHA256_LEN], const char *state_dir,
+	    struct chan_tx **ret);
+/* Opens the transport; -EAGAIN while the receiver is absent. */
+int	 chan_tx_connect(struct chan_tx *);
+int	 chan_tx_fd(const struct chan_tx *);	/* -1 when not connected */
+/* Queues one frame; -ENOTCONN, -ENOBUFS (backlog full), -EINVAL. */
+int	 chan_tx_send(struct chan_tx *, uint8_t kind, const uint8_t id[ID_LEN],
+	    const char *peer, const char *type, const void *payload,
+	    size_t len);
+/* Seals and writes. 0 when all is written, -EAGAIN when bytes remain
+ * (wait for the fd to be writable), -EPIPE when the receiver went away
+ * (the channel is disconnected and its unsent frames dropped). */
+int	 chan_tx_flush(struct chan_tx *);
+size_t	 chan_tx_backlog(const struct chan_tx *);	/* unsent bytes */
+uint32_t chan_tx_epoch(const struct chan_tx *);
+void	 chan_tx_close(struct chan_tx *);
+
+/*
+ * chan.c: the receiving end. Frames are delivered only once a valid seal
+ * covers them, in order, each exactly once; every frame that is not
+ * delivered is reported with its verdict (frame NULL when undecodable).
+ */
+struct chan_rx;
+typedef void chan_rx_cb(void *arg, const struct frame *f, int verdict);
+int	 chan_rx_open(const char *endpoint, enum ferry_dir, EVP_PKEY *peer_key,
+	    const uint8_t digest[SHA256_LEN], const char *state_dir,
+	    struct chan_rx **ret);
+int	 chan_rx_fd(const struct chan_rx *);
+/* Reads what is available and reports frames through cb. 0, or -EPIPE
+ * when the writer went away (the transport was reopened: fetch the fd
+ * again), or another -errno. */
+int	 chan_rx_read(struct chan_rx *, chan_rx_cb *cb, void *arg);
+void	 chan_rx_close(struct chan_rx *);
+
+#endif

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* What may cross: the compiled policy, its lookups, and the schema checks on payloads. */
+
+#ifndef ISOGATE_POLICY_H
+#define ISOGATE_POLICY_H
+
+#include <sys/socket.h>
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "common/common.h"
+
+#define POLICY_NAME_MAX		64	/* peer, message and field names */
+#define POLICY_FIELDS_MAX	64	/* fields per request or reply schema */
+#define POLICY_ENUM_MAX		64	/* values per enum */
+#define POLICY_STRING_DEFAULT	256	/* string max length when not given */
+#define POLICY_STRING_MAX	65536	/* largest string max length allowed */
+#define POLICY_ROWS_MAX		10000	/* largest reply row cap allowed */
+#define POLICY_TIMEOUT_DEFAULT	5000	/* ms */
+#define POLICY_FILE_MAX		(1024 * 1024)	/* bytes per policy file */
+#define POLICY_INCLUDE_DEPTH	8
+#define PAYLOAD_MAX		(1024 * 1024)	/* any canonical payload, bytes */
+
+enum field_type {
+	FIELD_STRING,
+	FIELD_INTEGER,
+	FIELD_NUMBER,
+	FIELD_BOOLEAN,
+	FIELD_ENUM,
+	FIELD_DATE,		/* YYYY-MM-DD, a real calendar day */
+	FIELD_TIMESTAMP,	/* RFC 3339 */
+};
+
+struct field {
+	char		*name;
+	enum field_type	 type;
+	size_t		 max_len;	/* string: max length in characters */
+	char		*pattern;	/* string: POSIX ERE source, or NULL */
+	regex_t		 re;		/* compiled when pattern != NULL */
+	int64_t		 imin, imax;	/* integer: inclusive bounds */
+	double		 nmin, nmax;	/* number: inclusive bounds */
+	char		**values;	/* enum: values in declared order */
+	size_t		 nvalues;
+	int		 line;
+};
+
+/* Fields sorted by name (strcmp), so lookups bsearch and output is canonical. */
+struct schema {
+	struct field	*fields;
+	size_t		 nfields;
+};
+
+struct netaddr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];
+	uint8_t		 prefixlen;
+};
+
+struct peer {
+	char		*name;
+	struct netaddr	*addrs;
+	size_t		 naddrs;
+	char		*certificate;	/* subject as written, or NULL */
+	uint32_t	 rate;		/* requests per second, 0 = unlimited */
+	uint32_t	 burst;
+	char		*file;
+	int		 line;
+};
+
+struct message {
+	char		*name;
+	char		**allow;	/* peer names, sorted */
+	size_t		 nallow;
+	int		 oneway;
+	struct schema	 request;
+	struct schema	 reply;		/* empty for oneway */
+	uint32_t	 reply_max_rows;
+	uint32_t	 timeout_ms;
+	size_t		 max_body;	/* largest valid request body, bytes */
+	char		*file;
+	int		 line;
+};
+
+struct statement {
+	char		*message;
+	char		*sql;
+	char		*file;
+	int		 line;
+};
+
+/* A side block. Paths are absolute: relative ones are resolved against the
+ * directory of the file that names them. NULL when not given. */
+struct side {
+	int		 present;
+	char		*listen;	/* outer: "host:port" */
+	char		*inward;	/* ferry endpoint, e.g. "fifo:/path" */
+	char		*outward;
+	char		*key;		/* this side's Ed25519 private key */
+	char		*peer_key;	/* the other side's public key */
+	char		*audit;		/* audit journal file */
+	char		*state;		/* state directory */
+	char		*db_driver;	/* inner: "sqlite" */
+	char		*database;	/* inner: path or connection string */
+	struct statement *statements;	/* inner: sorted by message name */
+	size_t		 nstatements;
+	char		*file;
+	int		 line;
+};
+
+struct policy {
+	struct peer	*peers;		/* sorted by name */
+	size_t		 npeers;
+	struct message	*messages;	/* sorted by name */
+	size_t		 nmessages;
+	struct side	 outer;
+	struct side	 inner;
+	uint8_t		 digest[SHA256_LEN];	/* of the normalised messages */
+};
+
+/* policy_load flags */
+#define POLICY_CHECK_FILES	0x01	/* key files exist, private keys not
+					 * group/world readable */
+
+/*
+ * parse.y: reads the policy at path and its includes. On success returns 0
+ * and *ret. On failure returns -EINVAL (or -errno) and *ret_errors, a
+ * malloc'd string of one "file:line: message\n" per error, all of them.
+ */
+int	 policy_load(const char *path, unsigned flags, struct policy **ret,
+	    char **ret_errors);
+
+/* policy.c */
+void	 policy_free(struct policy *);
+const struct message *policy_message(const struct policy *, const char *);
+const struct peer *policy_peer(const struct policy *, const char *);
+/* The peer whose address list holds sa (first by name), or NULL. */
+const struct peer *policy_peer_by_addr(const struct policy *,
+	    const struct sockaddr *);
+int	 message_allows(const struct message *, const char *peer);
+const struct statement *policy_statement(const struct policy *,
+	    const char *message);
+/* The normalised policy text (what `isogate check -v` prints); re-parsing
+ * it gives the same policy and digest. malloc'd, or NULL on ENOMEM. */
+char	*policy_format(const struct policy *);
+/* The normalised message definitions only: the digest's input. */
+char	*policy_format_messages(const struct policy *);
+const char *field_type_name(enum field_type);
+
+/* schema.c */
+struct schema_error {
+	int	 invalid_json;	/* 1: the bytes are not strict JSON */
+	char	 field[POLICY_NAME_MAX + 1];	/* "" when not about a field */
+	char	 message[200];
+};
+
+/*
+ * Parses an untrusted request body strictly (duplicate keys, bad UTF-8,
+ * \u0000, trailing bytes, depth, number range), checks it against s (no
+ * missing, unknown, wrong-typed, out-of-range or pattern-failing field) and
+ * rebuilds the canonical payload from the validated fields only: sorted
+ * keys, compact, UTF-8. On success *ret_canon is malloc'd, NUL-terminated.
+ * On failure returns -EINVAL and fills *err.
+ */
+int	 schema_request(const struct schema *s, const void *untrusted,
+	    size_t len, char **ret_canon, size_t *ret_len,
+	    struct schema_error *err);
+/*
+ * Checks a payload that claims to be canonical (inner's independent check):
+ * strict parse, schema, and byte-equality with its own canonical form.
+ * On success *ret_obj holds the parsed object (caller json_decref's).
+ */
+int	 schema_payload(const struct schema *s, const void *untrusted,
+	    size_t len, json_t **ret_obj, struct schema_error *err);
+/* One value against one field. */
+int	 schema_value(const struct field *, const json_t *,
+	    struct schema_error *err);
+/* One reply row object: exactly the declared columns, each valid. */
+int	 schema_row(const struct schema *s, const json_t *row,
+	    struct schema_error *err);
+/*
+ * A reply payload {"rows":[...]} for message m: strict, canonical, at most
+ * m->reply_max_rows rows, each row valid. Outer's independent check.
+ */
+int	 schema_reply(const struct message *m, const void *untrusted,
+	    size_t len, struct schema_error *err);
+/* Canonical text of a JSON value (sorted keys, compact); malloc'd. */
+char	*schema_canonical(const json_t *, size_t *ret_len);
+
+#endif
