@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* Exchanges in flight: admission, schema, crossing the ferry, and matching answers. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "outer/outer.h"
+
+struct bucket {
+	double		 tokens;
+	uint64_t	 last_ms;
+};
+
+struct exchange {
+	uint8_t			 id[ID_LEN];
+	struct outer		*o;
+	struct conn		*conn;		/* NULL once the client left */
+	const struct message	*msg;
+	const struct peer	*peer;
+	char			 addr[64];
+	uint64_t		 start_ns;
+	struct event		 timer;
+	struct exchange		*next;		/* hash chain */
+};
+
+#define V1_PREFIX	"/v1/"
+
+static void	exchange_timeout(evutil_socket_t, short, void *);
+
+void
+outer_new_id(struct outer *o, uint8_t id[ID_LEN])
+{
+	/* One RAND_bytes call per 256 ids keeps the DRBG off the hot path. */
+	if (o->idpool_off + ID_LEN > sizeof(o->idpool)) {
+		if (random_bytes(o->idpool, sizeof(o->idpool)) != 0)
+			fatalx("random number generator failed");
+		o->idpool_off = 0;
+	}
+	memcpy(id, o->idpool + o->idpool_off, ID_LEN);
+	OPENSSL_cleanse(o->idpool + o->idpool_off, ID_LEN);
+	o->idpool_off += ID_LEN;
+}
+
+void
+outer_init_exchanges(struct outer *o)
+{
+	size_t	 i;
+
+	o->npending_slots = 2 * OUTER_PENDING_MAX;
+	o->pending = calloc(o->npending_slots, sizeof(*o->pending));
+	o->buckets = calloc(o->policy->npeers ? o->policy->npeers : 1,
+	    sizeof(*o->buckets));
+	if (o->pending == NULL || o->buckets == NULL)
+		fatal("calloc");
+	for (i = 0; i < o->policy->npeers; i++) {
+		o->buckets[i].tokens = o->policy->peers[i].burst;
+		o->buckets[i].last_ms = mono_ms();
+	}
+	o->idpool_off = sizeof(o->idpool);
+}
+
+static size_t
+slot_of(const struct outer *o, const uint8_t id[ID_LEN])
+{
+	uint64_t	 h;
+
+	/* Ids are random, so their first bytes are a fine hash. */
+	memcpy(&h, id, sizeof(h));
+	return (size_t)(h % o->npending_slots);
+}
+
+static struct exchange *
+pending_find(struct outer *o, const uint8_t id[ID_LEN])
+{
+	struct exchange	*ex;
+
+	for (ex = o->pending[slot_of(o, id)]; ex != NULL; ex = ex->next)
+		if (memcmp(ex->id, id, ID_LEN) == 0)
+			return ex;
+	return NULL;
+}
+
+static void
+pending_remove(struct outer *o, struct exchange *ex)
+{
+	struct exchange	**pp;
+
+	for (pp = &o->pending[slot_of(o, ex->id)]; *pp != NULL;
+	    pp = &(*pp)->next) {
+		if (*pp == ex) {
+			*pp = ex->next;
+			o->npending--;
+			return;
+		}
+	}
+}
+
+static void
+exchange_free(struct exchange *ex)
+{
+	event_del(&ex->timer);
+	pending_remove(ex->o, ex);
+	free(ex);
+}
+
+static void
+audit_http(struct outer *o, const char *event, const uint8_t id[ID_LEN],
+    const struct peer *peer, const char *addr, const char *type,
+    int status, const char *reason, const char *field)
+{
+	struct audit_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.event = event;
+	rec.id = id;
+	rec.peer = peer != NULL ? peer->name : NULL;
+	rec.addr = addr;
+	rec.type = type;
+	rec.decision = status < 400 ? "allow" : "deny";
+	rec.reason = reason;
+	rec.field = field;
+	rec.status = status;
+	rec.size = rec.rows = rec.latency_us = -1;
+	if (audit_append(o->audit, &rec) != 0)
+		log_warn("audit append");
+}
+
+/* Audits, then answers an error: the decision is on record first. */
+static void
+deny(struct outer *o, struct conn *c, const uint8_t id[ID_LEN],
+    const char *type, int status, const char *error, const char *message,
+    const char *field)
+{
+	audit_http(o, "request", id, conn_peer(c), conn_addr(c), type, status,
+	    error, field);
+	conn_error(c, status, id, error, message, field);
+}
+
+static int
+rate_take(struct outer *o, const struct peer *peer)
+{
+	struct bucket	*b = &o->buckets[peer - o->policy->peers];
+	uint64_t	 now = mono_ms();
+
+	if (peer->rate == 0)
+		return 1;
+	b->tokens += (double)(now - b->last_ms) * peer->rate / 1000.0;
+	if (b->tokens > peer->burst)
+		b->tokens = peer->burst;
+	b->last_ms = now;
+	if (b->tokens < 1.0)
+		return 0;
+	b->tokens -= 1.0;
+	return 1;
+}
+
+/* The message a target names, or NULL. The name is bounded and checked
+ * before lookup so nothing unbounded reaches the policy or the audit. */
+static const struct message *
+target_message(struct outer *o, const char *target, char *ret_name,
+    size_t namesz)
+{
+	const char	*name;
+	size_t		 n, i;
+
+	if (strncmp(target, V1_PREFIX, strlen(V1_PREFIX)) != 0)
+		return NULL;
+	name = target + strlen(V1_PREFIX);
+	n = strlen(name);
+	if (n == 0 || n >= namesz)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '.' || name[i] == '_' || name[i] == '-'))
+			return NULL;
+	memcpy(ret_name, name, n + 1);
+	return policy_message(o->policy, ret_name);
+}
+
+int
+exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
+{
+	const struct peer	*peer = conn_peer(c);
+	const struct message	*m;
+	char			 name[POLICY_NAME_MAX + 1];
+
+	outer_new_id(o, req->id);
+	req->msg = NULL;
+	/* Authenticate before revealing anything about message types. */
+	if (peer == NULL) {
+		deny(o, c, req->id, NULL, 401, "unauthenticated",
+		    "the source address is not a known peer", NULL);
+		return 401;
+	}
+	if (!rate_take(o, peer)) {
+		deny(o, c, req->id, NULL, 429, "rate_limited",
+		    "request rate over the peer's limit", NULL);
+		return 429;
+	}
+	m = target_message(o, req->target, name, sizeof(name));
+	if (!req->post) {
+		deny(o, c, req->id, m ? m->name : NULL, 405,
+		    "method_not_allowed", "only POST is served", NULL);
+		return 405;
+	}
+	if (m == NULL) {
+		deny(o, c, req->id, NULL, 404, "unknown_type",
+		    "no such message type", NULL);
+		return 404;
+	}
+	if (!message_allows(m, peer->name)) {
+		deny(o, c, req->id, m->name, 403, "forbidden",
+		    "peer not allowed for this message type", NULL);
+		return 403;
+	}
+	if (req->content_length < 0) {
+		deny(o, c, req->id, m->name, 411, "length_required",
+		    "a Content-Length body is required", NULL);
+		return 411;
+	}
+	if ((uint64_t)req->content_length > m->max_body) {
+		deny(o, c, req->id, m->name, 413, "too_large",
+		    "body larger than this message type allows", NULL);
+		return 413;
+	}
+	if (!req->ctype_json) {
+		deny(o, c, req->id, m->name, 415, "unsupported_media_type",
+		    "Content-Type must be application/json", NULL);
+		return 415;
+	}
+	req->msg = m;
+	return 0;
+}
+
+void
+exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
+    const uint8_t *untrusted_body, size_t len)
+{
+	const struct message	*m = req->msg;
+	struct schema_error	 err;
+	struct audit_record	 rec;
+	struct exchange		*ex;
+	uint8_t			 digest[SHA256_LEN];
+	char			*canon = NULL;
+	size_t			 clen;
+	int			 r;
+
+	if (schema_request(&m->request, untrusted_body, len, &canon, &clen,
+	    &err) != 0) {
+		deny(o, c, req->id, m->name, 400,
+		    err.invalid_json ? "invalid_json" : "schema", err.message,
+		    err.invalid_json ? NULL : err.field);
+		return;
+	}
+	if (chan_tx_fd(o->tx) == -1) {
+		deny(o, c, req->id, m->name, 503, "unavailable",
+		    "the intranet side is not reachable", NULL);
+		goto out;
+	}
+	if (o->npending >= OUTER_PENDING_MAX ||
+	    chan_tx_backlog(o->tx) + clen + 1024 > FERRY_BACKLOG_MAX) {
+		deny(o, c, req->id, m->name, 503, "unavailable",
+		    "too many exchanges in flight", NULL);
+		goto out;
+	}
+	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
+		deny(o, c, req->id, m->name, 503, "unavailable",
+		    "out of memory", NULL);
+		goto out;
+	}
+	memcpy(ex->id, req->id, ID_LEN);
+	ex->o = o;
+	ex->conn = c;
+	ex->msg = m;
+	ex->peer = conn_peer(c);
+	snprintf(ex->addr, sizeof(ex->addr), "%s", conn_addr(c));
+	ex->start_ns = now_ns();
+	sha256(canon, clen, digest);
+
+	/* Invariant 5: on record before it crosses. */
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "request";
+	rec.id = ex->id;
+	rec.peer = ex->peer->name;
+	rec.addr = ex->addr;
+	rec.type = m->name;
+	rec.decision = "allow";
+	rec.digest = digest;
+	rec.size = (int64_t)clen;
+	rec.rows = rec.latency_us = -1;
+	if (audit_append(o->audit, &rec) != 0) {
+		/* No record, no crossing. */
+		log_warn("audit append");
+		free(ex);
+		conn_error(c, 503, req->id, "unavailable",
+		    "the audit journal cannot be written", NULL);
+		goto out;
+	}
+	r = chan_tx_send(o->tx, m->oneway ? FRAME_ONEWAY : FRAME_REQUEST,
+	    ex->id, ex->peer->name, m->name, canon, clen);
+	if (r != 0) {
+		free(ex);
+		deny(o, c, req->id, m->name, 503, "unavailable",
+		    "the ferry did not take the message", NULL);
+		goto out;
+	}
+	ex->next = o->pending[slot_of(o, ex->id)];
+	o->pending[slot_of(o, ex->id)] = ex;
+	o->npending++;
+	evtimer_assign(&ex->timer, o->base, exchange_timeout, ex);
+	{
+		struct timeval tv = { m->timeout_ms / 1000,
+		    (m->timeout_ms % 1000) * 1000 };
+		evtimer_add(&ex->timer, &tv);
+	}
+	conn_set_exchange(c, ex);
+	outer_schedule_flush(o);
+ out:
+	free(canon);
+}
+
+static void
+finish(struct exchange *ex, int status, const char *reason, int64_t rows)
+{
+	struct audit_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "reply";
+	rec.id = ex->id;
+	rec.peer = ex->peer->name;
+	rec.addr = ex->addr;
+	rec.type = ex->msg->name;
+	rec.decision = status < 400 ? "allow" : "deny";
+	rec.reason = ex->conn == NULL && reason == NULL ? "client_gone" : reason;
+	rec.status = status;
+	rec.size = -1;
+	rec.rows = rows;
+	rec.latency_us = (int64_t)((now_ns() - ex->start_ns) / 1000);
+	if (audit_append(ex->o->audit, &rec) != 0)
+		log_warn("audit append");
+}
+
+static void
+exchange_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct exchange	*ex = arg;
+
+	(void)fd;
+	(void)what;
+	finish(ex, 504, "timeout", -1);
+	if (ex->conn != NULL)
+		conn_error(ex->conn, 504, ex->id, "timeout",
+		    "no answer from the intranet side in time", NULL);
+	exchange_free(ex);
+}
+
+void
+exchange_conn_gone(struct outer *o, struct conn *c)
+{
+	size_t		 i;
+	struct exchange	*ex;
+
+	(void)o;
+	/* The exchange stays until answered or timed out, for the record. */
+	for (i = 0; i < o->npending_slots; i++)
+		for (ex = o->pending[i]; ex != NULL; ex = ex->next)
+			if (ex->conn == c)
+				ex->conn = NULL;
+}
+
+void
+exchange_fail_all(struct outer *o, int status, const char *error,
+    const char *message)
+{
+	struct exchange	*ex;
+	size_t		 i;
+
+	for (i = 0; i < o->npending_slots; i++) {
+		while ((ex = o->pending[i]) != NULL) {
+			finish(ex, status, error, -1);
+			if (ex->conn != NULL)
+				conn_error(ex->conn, status, ex->id, error,
+				    message, NULL);
+			exchange_free(ex);
+		}
+	}
+}
+
+static void
+audit_frame(struct outer *o, const struct frame *f, const char *reason)
+{
+	struct audit_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "frame";
+	rec.id = f != NULL ? f->id : NULL;
+	rec.peer = f != NULL && f->peer[0] ? f->peer : NULL;
+	rec.type = f != NULL && f->type[0] ? f->type : NULL;
+	rec.decision = "deny";
+	rec.reason = reason;
+	rec.size = f != NULL ? (int64_t)f->payload_len : -1;
+	rec.rows = rec.latency_us = -1;
+	if (audit_append(o->audit, &rec) != 0)
+		log_warn("audit append");
+}
+
+/* The reason token of a reject payload, bounded to [a-z_]{1,32}. */
+static void
+reject_reason(const struct frame *f, char *out, size_t outsz)
+{
+	json_t		*o;
+	const char	*s;
+	size_t		 i, n;
+
+	snprintf(out, outsz, "unknown");
+	o = json_loadb((const char *)f->payload, f->payload_len,
+	    JSON_REJECT_DUPLICATES, NULL);
+	if (o == NULL)
+		return;
+	s = json_string_value(json_object_get(o, "reason"));
+	if (s != NULL && (n = strlen(s)) > 0 && n < outsz && n <= 32) {
+		for (i = 0; i < n; i++)
+			if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+				break;
+		if (i == n)
+			memcpy(out, s, n + 1);
+	}
+	json_decref(o);
+}
+
+static void
+answer_rejected(struct exchange *ex, const char *reason, const char *message)
+{
+	json_t	*o;
+	char	*body, idhex[ID_HEXLEN + 1];
+
+	finish(ex, 502, reason, -1);
+	if (ex->conn != NULL) {
+		hex_encode(ex->id, ID_LEN, idhex);
+		o = json_pack("{s:s, s:s, s:s, s:s}", "id", idhex,
+		    "error", "rejected", "reason", reason, "message", message);
+		body = o != NULL ? schema_canonical(o, NULL) : NULL;
+		json_decref(o);
+		if (body != NULL)
+			conn_respond(ex->conn, 502, ex->id, body, strlen(body),
+			    NULL);
+		else
+			conn_respond(ex->conn, 500, ex->id, "{}", 2, NULL);
+		free(body);
+	}
+	exchange_free(ex);
+}
+
+static void
+answer_rows(struct exchange *ex, const struct frame *f, int64_t rows)
+{
+	struct buf	 b;
+	char		 idhex[ID_HEXLEN + 1];
+
+	finish(ex, 200, NULL, rows);
+	if (ex->conn != NULL) {
+		/* The payload is canonical {"rows":[…]}; "id" sorts first. */
+		hex_encode(ex->id, ID_LEN, idhex);
+		buf_init(&b, f->payload_len + 64);
+		if (buf_putf(&b, "{\"id\":\"%s\",", idhex) == 0 &&
+		    buf_put(&b, f->payload + 1, f->payload_len - 1) == 0)
+			conn_respond(ex->conn, 200, ex->id, (char *)b.data,
+			    b.len, NULL);
+		else
+			conn_respond(ex->conn, 500, ex->id, "{}", 2, NULL);
+		buf_free(&b);
+	}
+	exchange_free(ex);
+}
+
+static void
+answer_accepted(struct exchange *ex)
+{
+	char	 body[ID_HEXLEN + 48], idhex[ID_HEXLEN + 1];
+	int	 n;
+
+	finish(ex, 202, NULL, -1);
+	if (ex->conn != NULL) {
+		hex_encode(ex->id, ID_LEN, idhex);
+		n = snprintf(body, sizeof(body),
+		    "{\"id\":\"%s\",\"status\":\"accepted\"}", idhex);
+		conn_respond(ex->conn, 202, ex->id, body, (size_t)n, NULL);
+	}
+	exchange_free(ex);
+}
+
+void
+exchange_frame(void *arg, const struct frame *f, int verdict)
+{
+	struct outer		*o = arg;
+	struct exchange		*ex;
+	struct schema_error	 err;
+	char			 reason[40];
+	int			 rows;
+
+	if (verdict != CHAN_OK) {
+		audit_frame(o, f, chan_verdict_name(verdict));
+		/* A frame that fails its seal names an id nobody vouched
+		 * for; answering that exchange now at worst turns a wait
+		 * into an early 502. */
+		if (f != NULL && (ex = pending_find(o, f->id)) != NULL)
+			answer_rejected(ex, chan_verdict_name(verdict),
+			    "the answer failed verification on the extranet side");
+		return;
+	}
+	if (f->kind == FRAME_HEARTBEAT)
+		return;
+	if (f->kind != FRAME_REPLY && f->kind != FRAME_ACK &&
+	    f->kind != FRAME_REJECT) {
+		audit_frame(o, f, "unexpected_kind");
+		return;
+	}
+	if ((ex = pending_find(o, f->id)) == NULL) {
+		audit_frame(o, f, "unknown_id");
+		return;
+	}
+	if (strcmp(f->type, ex->msg->name) != 0 ||
+	    strcmp(f->peer, ex->peer->name) != 0) {
+		audit_frame(o, f, "mismatch");
+		answer_rejected(ex, "protocol", "the answer does not match");
+		return;
+	}
+	switch (f->kind) {
+	case FRAME_REJECT:
+		reject_reason(f, reason, sizeof(reason));
+		answer_rejected(ex, reason,
+		    "the intranet side refused the message");
+		return;
+	case FRAME_ACK:
+		if (!ex->msg->oneway)
+			break;
+		answer_accepted(ex);
+		return;
+	case FRAME_REPLY:
+		if (ex->msg->oneway)
+			break;
+		/* Outer's own check of what comes back: the second gate. */
+		if ((rows = schema_reply(ex->msg, f->payload, f->payload_len,
+		    &err)) < 0) {
+			audit_frame(o, f, "reply_schema");
+			answer_rejected(ex, "reply_schema",
+			    "the answer failed the reply schema");
+			return;
+		}
+		answer_rows(ex, f, rows);
+		return;
+	}
+	audit_frame(o, f, "unexpected_kind");
+	answer_rejected(ex, "protocol", "the answer is of the wrong kind");
+}

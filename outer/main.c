@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* isogate-outer: start-up, the ferry ends and the event loop of the extranet daemon. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "outer/outer.h"
+
+static void	tx_connect(struct outer *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: isogate-outer -f POLICY [-d]\n");
+	exit(2);
+}
+
+void
+outer_schedule_flush(struct outer *o)
+{
+	/* Low priority: runs once every ready connection has been served in
+	 * this loop pass, so one seal covers the whole batch. */
+	if (!event_pending(o->flush_ev, EV_TIMEOUT, NULL))
+		event_active(o->flush_ev, EV_TIMEOUT, 0);
+}
+
+static void
+tx_lost(struct outer *o)
+{
+	log_warnx("inward ferry: the intranet side went away");
+	if (o->tx_ev != NULL) {
+		event_free(o->tx_ev);
+		o->tx_ev = NULL;
+	}
+	exchange_fail_all(o, 503, "unavailable",
+	    "the intranet side went away");
+	tx_connect(o);
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outer	*o = arg;
+	int		 r;
+
+	(void)fd;
+	(void)what;
+	if (chan_tx_fd(o->tx) == -1)
+		return;
+	r = chan_tx_flush(o->tx);
+	if (r == -EAGAIN) {
+		if (o->tx_ev != NULL)
+			event_add(o->tx_ev, NULL);
+	} else if (r == -EPIPE) {
+		tx_lost(o);
+	} else if (r != 0) {
+		log_warnx("inward ferry: flush: %s", strerror(-r));
+	}
+}
+
+static void
+tx_connect(struct outer *o)
+{
+	struct timeval	 tv = { 0, OUTER_CONNECT_RETRY_MS * 1000 };
+	int		 r;
+
+	if ((r = chan_tx_connect(o->tx)) != 0) {
+		if (r != -EAGAIN)
+			log_warnx("inward ferry: %s", strerror(-r));
+		evtimer_add(o->retry_ev, &tv);
+		return;
+	}
+	o->tx_ev = event_new(o->base, chan_tx_fd(o->tx), EV_WRITE, flush_cb, o);
+	if (o->tx_ev == NULL)
+		fatalx("event_new");
+	log_info("inward ferry connected (epoch %u)", chan_tx_epoch(o->tx));
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	tx_connect(arg);
+}
+
+static void
+rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outer	*o = arg;
+	int		 r;
+
+	(void)fd;
+	(void)what;
+	r = chan_rx_read(o->rx, exchange_frame, o);
+	if (r == -EPIPE) {
+		/* The writer left and the FIFO was reopened: new fd. */
+		event_free(o->rx_ev);
+		o->rx_ev = event_new(o->base, chan_rx_fd(o->rx),
+		    EV_READ | EV_PERSIST, rx_cb, o);
+		if (o->rx_ev == NULL || event_add(o->rx_ev, NULL) != 0)
+			fatalx("outward ferry: cannot watch the reopened fifo");
+	} else if (r != 0 && r != -EAGAIN) {
+		log_warnx("outward ferry: %s", strerror(-r));
+	}
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct outer	*o = arg;
+
+	(void)what;
+	log_info("signal %d, exiting", (int)sig);
+	event_base_loopbreak(o->base);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct outer	 o;
+	struct event	*sigint, *sigterm;
+	EVP_PKEY	*key = NULL, *peer_key = NULL;
+	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
+	int		 ch, debug = 0, r;
+
+	while ((ch = getopt(argc, argv, "df:")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (path == NULL || optind != argc)
+		usage();
+	log_init("isogate-outer", debug);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&o, 0, sizeof(o));
+	if (policy_load(path, POLICY_CHECK_FILES, &o.policy, &errs) != 0) {
+		fputs(errs != NULL ? errs : "policy: cannot load\n", stderr);
+		exit(1);
+	}
+	if (!o.policy->outer.present)
+		fatalx("%s: no outer block: this policy is not for outer", path);
+	if ((r = audit_open(o.policy->outer.audit, "outer", &o.audit)) != 0)
+		fatalx("audit %s: %s", o.policy->outer.audit, strerror(-r));
+	if ((r = key_load_private(o.policy->outer.key, &key)) != 0)
+		fatalx("key %s: %s", o.policy->outer.key, strerror(-r));
+	if ((r = key_load_public(o.policy->outer.peer_key, &peer_key)) != 0)
+		fatalx("peer-key %s: %s", o.policy->outer.peer_key,
+		    strerror(-r));
+	if ((r = mkdir_p(o.policy->outer.state, 0700)) != 0)
+		fatalx("state %s: %s", o.policy->outer.state, strerror(-r));
+
+	if ((o.base = event_base_new()) == NULL ||
+	    event_base_priority_init(o.base, 2) != 0)
+		fatalx("event_base_new");
+	if ((r = chan_rx_open(o.policy->outer.outward, FERRY_OUTWARD, peer_key,
+	    o.policy->digest, o.policy->outer.state, &o.rx)) != 0)
+		fatalx("outward ferry %s: %s", o.policy->outer.outward,
+		    strerror(-r));
+	if ((r = chan_tx_open(o.policy->outer.inward, FERRY_INWARD, key,
+	    o.policy->digest, o.policy->outer.state, &o.tx)) != 0)
+		fatalx("inward ferry %s: %s", o.policy->outer.inward,
+		    strerror(-r));
+	outer_init_exchanges(&o);
+
+	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
+	o.retry_ev = evtimer_new(o.base, retry_cb, &o);
+	o.rx_ev = event_new(o.base, chan_rx_fd(o.rx), EV_READ | EV_PERSIST,
+	    rx_cb, &o);
+	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
+	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
+	if (o.flush_ev == NULL || o.retry_ev == NULL || o.rx_ev == NULL ||
+	    sigint == NULL || sigterm == NULL ||
+	    event_priority_set(o.flush_ev, 1) != 0 ||
+	    event_add(o.rx_ev, NULL) != 0 || event_add(sigint, NULL) != 0 ||
+	    event_add(sigterm, NULL) != 0)
+		fatalx("cannot set up events");
+	if ((r = front_listen(&o, o.policy->outer.listen)) != 0)
+		fatalx("listen %s: %s", o.policy->outer.listen, strerror(-r));
+	tx_connect(&o);
+
+	hex_encode(o.policy->digest, SHA256_LEN, hex);
+	log_info("ready: listening on %s, policy digest %.16s, %zu messages",
+	    o.policy->outer.listen, hex, o.policy->nmessages);
+	event_base_dispatch(o.base);
+
+	evconnlistener_free(o.listener);
+	exchange_fail_all(&o, 503, "unavailable", "the gateway is stopping");
+	front_close_all(&o);
+	event_free(sigint);
+	event_free(sigterm);
+	event_free(o.flush_ev);
+	event_free(o.retry_ev);
+	event_free(o.rx_ev);
+	if (o.tx_ev != NULL)
+		event_free(o.tx_ev);
+	if (chan_tx_fd(o.tx) != -1)
+		chan_tx_flush(o.tx);
+	chan_tx_close(o.tx);
+	chan_rx_close(o.rx);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(peer_key);
+	audit_close(o.audit);
+	free(o.pending);
+	free(o.buckets);
+	policy_free(o.policy);
+	event_base_free(o.base);
+	return 0;
+}

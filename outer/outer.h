@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* The extranet daemon: strict HTTP front, exchanges in flight, the ferry ends. */
+
+#ifndef ISOGATE_OUTER_H
+#define ISOGATE_OUTER_H
+
+#include <sys/socket.h>
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "audit/audit.h"
+#include "common/common.h"
+#include "ferry/ferry.h"
+#include "policy/policy.h"
+
+#define HTTP_HEAD_MAX		8192	/* request line + headers, bytes */
+#define HTTP_HEADERS_MAX	64
+#define HTTP_TARGET_MAX		1024
+#define HTTP_IDEM_MAX		128
+
+/* What http_parse_head learnt from a complete, well-formed request head. */
+struct http_req {
+	int		 post;		/* method is POST */
+	int		 method_ok;	/* a syntactically valid method */
+	char		 target[HTTP_TARGET_MAX + 1];
+	int		 minor;		/* HTTP/1.minor */
+	int64_t		 content_length;	/* -1 when absent */
+	int		 transfer_encoding;	/* header present */
+	int		 keepalive;
+	int		 has_ctype;
+	int		 ctype_json;	/* application/json[; charset=utf-8] */
+	int		 expect_continue;
+	size_t		 head_len;	/* bytes of the head, incl. CRLFCRLF */
+	/* Set by exchange_admit for the request it admitted. */
+	uint8_t		 id[ID_LEN];
+	const struct message *msg;
+};
+
+/* http.c */
+/*
+ * Parses the head of one request at the front of untrusted bytes. Returns 0
+ * and *ret when a complete head is well-formed; -EAGAIN when more bytes are
+ * needed; -EBADMSG with *ret_status (400, 414, 417, 431, 505) when the head
+ * is malformed or over a limit and the connection must be closed.
+ */
+int	 http_parse_head(const uint8_t *untrusted, size_t len,
+	    struct http_req *ret, int *ret_status);
+const char *http_reason(int status);
+/* Appends a complete response with a JSON body. */
+int	 http_response(struct buf *, int status, const char *idhex,
+	    const char *body, size_t bodylen, int keepalive,
+	    const char *extra_headers);
+
+/* Tunables; fixed for now, policy-configurable later. */
+#define OUTER_CONNS_MAX		4096
+#define OUTER_PENDING_MAX	4096
+#define OUTER_IDLE_TIMEOUT	60	/* s, keep-alive without a request */
+#define OUTER_REQUEST_TIMEOUT	10	/* s, to receive one whole request */
+#define OUTER_CONNECT_RETRY_MS	200
+
+struct conn;
+struct exchange;
+struct bucket;
+struct evconnlistener;
+
+/* The daemon's state; one per process. */
+struct outer {
+	struct policy		*policy;
+	struct event_base	*base;
+	struct audit		*audit;
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct event		*tx_ev;		/* EV_WRITE while flush is partial */
+	struct event		*rx_ev;
+	struct event		*flush_ev;	/* low priority: one seal per batch */
+	struct event		*retry_ev;
+	struct evconnlistener	*listener;
+	struct bucket		*buckets;	/* per peer, same order as policy */
+	struct exchange		**pending;	/* hash table of exchanges by id */
+	size_t			 npending_slots;
+	size_t			 npending;
+	size_t			 nconns;
+	struct conn		*conns;		/* all open connections */
+	uint8_t			 idpool[4096];	/* random ids, refilled in bulk */
+	size_t			 idpool_off;
+};
+
+/* exchange.c */
+void	 outer_init_exchanges(struct outer *);
+/* A complete request from conn with its body: decides, answers or sends it
+ * across. The conn is busy until outer answers through conn_respond. */
+void	 exchange_start(struct outer *, struct conn *, const struct http_req *,
+	    const uint8_t *untrusted_body, size_t len);
+/* Head-level decisions before the body is read: 0 to read the body, or an
+ * HTTP status already answered (the connection then closes). */
+int	 exchange_admit(struct outer *, struct conn *, struct http_req *);
+void	 exchange_conn_gone(struct outer *, struct conn *);
+void	 exchange_frame(void *arg, const struct frame *, int verdict);
+void	 exchange_fail_all(struct outer *, int status, const char *error,
+	    const char *message);
+void	 outer_schedule_flush(struct outer *);
+void	 outer_new_id(struct outer *, uint8_t id[ID_LEN]);
+
+/* front.c */
+int	 front_listen(struct outer *, const char *hostport);
+void	 front_close_all(struct outer *);
+/* Answers the request in progress on conn; closes if !keepalive. */
+void	 conn_respond(struct conn *, int status, const uint8_t id[ID_LEN],
+	    const char *body, size_t len, const char *extra_headers);
+/* Builds and sends an error body {"error","id","message"[,"field"]}. */
+void	 conn_error(struct conn *, int status, const uint8_t id[ID_LEN],
+	    const char *error, const char *message, const char *field);
+const char *conn_addr(const struct conn *);
+const struct peer *conn_peer(const struct conn *);
+void	 conn_set_exchange(struct conn *, struct exchange *);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* The isogate command: administrative tools (keygen, check) for operators. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "ferry/ferry.h"
+#include "policy/policy.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: isogate keygen PREFIX\n"
+	    "       isogate check [-v] POLICY\n");
+	exit(2);
+}
+
+static int
+cmd_keygen(int argc, char **argv)
+{
+	int	 r;
+
+	if (argc != 2)
+		usage();
+	if ((r = key_generate(argv[1])) != 0) {
+		if (r == -EEXIST)
+			fprintf(stderr, "isogate keygen: %s.key or %s.pub "
+			    "exists, not overwriting\n", argv[1], argv[1]);
+		else
+			fprintf(stderr, "isogate keygen: %s: %s\n", argv[1],
+			    strerror(-r));
+		return 1;
+	}
+	printf("wrote %s.key (private, mode 0600) and %s.pub\n", argv[1],
+	    argv[1]);
+	return 0;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	struct policy	*p = NULL;
+	char		*errs = NULL, *text, hex[2 * SHA256_LEN + 1];
+	int		 ch, verbose = 0, r;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "v")) != -1) {
+		switch (ch) {
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 1)
+		usage();
+	if ((r = policy_load(argv[optind], POLICY_CHECK_FILES, &p,
+	    &errs)) != 0) {
+		if (errs != NULL)
+			fputs(errs, stderr);
+		else
+			fprintf(stderr, "%s: %s\n", argv[optind], strerror(-r));
+		free(errs);
+		return 1;
+	}
+	if (verbose) {
+		if ((text = policy_format(p)) == NULL) {
+			fprintf(stderr, "isogate check: out of memory\n");
+			policy_free(p);
+			return 1;
+		}
+		fputs(text, stdout);
+		free(text);
+	}
+	hex_encode(p->digest, sizeof(p->digest), hex);
+	fprintf(verbose ? stderr : stdout,
+	    "%s: policy OK, %zu peers, %zu messages, digest %s\n",
+	    argv[optind], p->npeers, p->nmessages, hex);
+	policy_free(p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "keygen") == 0)
+		return cmd_keygen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	usage();
+}
