@@ -76,9 +76,12 @@ $(BIN)/isogate: $(call obj,$(TOOLS_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBS)
+# Daemon objects a unit test links besides the libraries.
+TEST_OBJS_test_http = $(BUILD)/outer/http.o
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS) $$(TEST_OBJS_$$*)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(LIBS) $(LDFLAGS) -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(TEST_OBJS_$*) $(LIBS) $(LDFLAGS) -lcmocka $(LDLIBS)
 
 deps:
 	@sh tools/deps.sh build
