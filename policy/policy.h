@@ -134,6 +134,12 @@ struct policy {
  */
 int	 policy_load(const char *path, unsigned flags, struct policy **ret,
 	    char **ret_errors);
+/*
+ * The same for a policy held in memory (tests, fuzzing); name stands for
+ * its file name in errors and for resolving includes and relative paths.
+ */
+int	 policy_load_buffer(const char *name, const void *data, size_t len,
+	    unsigned flags, struct policy **ret, char **ret_errors);
 
 /* policy.c */
 void	 policy_free(struct policy *);
@@ -152,7 +158,13 @@ char	*policy_format(const struct policy *);
 char	*policy_format_messages(const struct policy *);
 const char *field_type_name(enum field_type);
 
-/* schema.c */
+/*
+ * schema.c. Every check returns 0, -EINVAL (bad input: *err says why) or
+ * -ENOMEM (err->message "out of memory"); err may be NULL. Messages are
+ * printable ASCII and quote at most 64 bytes of client input; a client's
+ * unknown key is named in err->field only when it is printable ASCII of at
+ * most POLICY_NAME_MAX bytes. Messages are never written on success.
+ */
 struct schema_error {
 	int	 invalid_json;	/* 1: the bytes are not strict JSON */
 	char	 field[POLICY_NAME_MAX + 1];	/* "" when not about a field */
@@ -186,10 +198,12 @@ int	 schema_row(const struct schema *s, const json_t *row,
 /*
  * A reply payload {"rows":[...]} for message m: strict, canonical, at most
  * m->reply_max_rows rows, each row valid. Outer's independent check.
+ * Returns the number of rows (>= 0) on success.
  */
 int	 schema_reply(const struct message *m, const void *untrusted,
 	    size_t len, struct schema_error *err);
-/* Canonical text of a JSON value (sorted keys, compact); malloc'd. */
+/* Canonical text of a JSON value (sorted keys, compact); malloc'd and
+ * NUL-terminated, or NULL on ENOMEM or when longer than PAYLOAD_MAX. */
 char	*schema_canonical(const json_t *, size_t *ret_len);
 
 #endif
