@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* isogate-inner: start-up, the event loop, the intranet ends of the ferry. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "inner/inner.h"
+
+#define RETRY_MS	200	/* outward connect retry */
+
+struct daemon {
+	struct inner	 in;
+	struct policy	*pol;
+	EVP_PKEY	*key;
+	EVP_PKEY	*peer_key;
+	struct chan_rx	*rx;
+	struct chan_tx	*tx;
+	struct event_base *base;
+	struct event	*ev_rx;
+	struct event	*ev_tx;		/* armed while flush says EAGAIN */
+	struct event	*ev_retry;	/* outward connect, and inward re-arm */
+	struct event	*ev_sigterm;
+	struct event	*ev_sigint;
+	int		 tx_up;
+	int		 loss_logged;
+};
+
+static void	 daemon_retry_later(struct daemon *);
+static void	 daemon_flush(struct daemon *);
+static int	 daemon_arm_rx(struct daemon *);
+
+static void usage(void) __attribute__((noreturn));
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: isogate-inner -f policy [-d]\n");
+	exit(2);
+}
+
+/* inner_send_fn: queue on the outward channel, or count the loss. */
+static int
+daemon_send(void *arg, uint8_t kind, const uint8_t id[ID_LEN],
+    const char *peer, const char *type, const void *payload, size_t len)
+{
+	struct daemon	*d = arg;
+	int		 r;
+
+	if ((r = chan_tx_send(d->tx, kind, id, peer, type, payload, len)) ==
+	    0)
+		return 0;
+	/* Once per outage: outer times its clients out meanwhile. */
+	if (!d->loss_logged) {
+		log_warnx("outward: %s; replies are lost until it recovers",
+		    strerror(-r));
+		d->loss_logged = 1;
+	}
+	return r;
+}
+
+static void
+daemon_tx_down(struct daemon *d)
+{
+	if (d->ev_tx != NULL) {
+		event_free(d->ev_tx);
+		d->ev_tx = NULL;
+	}
+	if (d->tx_up)
+		log_warnx("outward: receiver went away; reconnecting");
+	d->tx_up = 0;
+	daemon_retry_later(d);
+}
+
+static void
+daemon_tx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	daemon_flush(arg);
+}
+
+/* One seal per batch: called once after everything a read delivered. */
+static void
+daemon_flush(struct daemon *d)
+{
+	int	 r;
+
+	if (!d->tx_up)
+		return;
+	switch ((r = chan_tx_flush(d->tx))) {
+	case 0:
+		break;
+	case -EAGAIN:
+		if (event_add(d->ev_tx, NULL) == -1)
+			fatalx("event_add");
+		break;
+	case -EPIPE:
+		daemon_tx_down(d);
+		break;
+	default:
+		log_warnx("outward: flush: %s", strerror(-r));
+		/* A failed write disconnects the channel whatever the errno. */
+		if (chan_tx_fd(d->tx) < 0)
+			daemon_tx_down(d);
+		break;
+	}
+}
+
+static int
+daemon_connect(struct daemon *d)
+{
+	static int	 warned;
+	int		 r, fd;
+
+	if ((r = chan_tx_connect(d->tx)) != 0) {
+		if (r != -EAGAIN && !warned) {
+			log_warnx("outward: connect: %s", strerror(-r));
+			warned = 1;
+		}
+		return r;
+	}
+	warned = 0;
+	if ((fd = chan_tx_fd(d->tx)) < 0)
+		fatalx("outward: connected without a descriptor");
+	if ((d->ev_tx = event_new(d->base, fd, EV_WRITE, daemon_tx_cb,
+	    d)) == NULL)
+		fatalx("event_new");
+	d->tx_up = 1;
+	d->loss_logged = 0;
+	log_info("outward: connected");
+	daemon_flush(d);
+	return 0;
+}
+
+static void
+daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	int		 r;
+
+	(void)fd;
+	(void)what;
+	/* Outer is evidently there: try now rather than lose these replies. */
+	if (!d->tx_up)
+		(void)daemon_connect(d);
+	r = chan_rx_read(d->rx, inner_frame, &d->in);
+	/* The batch's one-ways become durable before any ack is queued. */
+	exec_commit(d->in.exec);
+	daemon_flush(d);
+	if (r == -EPIPE) {
+		/* The writer left and the transport reopened: a new fd. */
+		if (daemon_arm_rx(d) != 0)
+			daemon_retry_later(d);
+	} else if (r != 0 && r != -EAGAIN && r != -EINTR)
+		log_warnx("inward: read: %s", strerror(-r));
+}
+
+static int
+daemon_arm_rx(struct daemon *d)
+{
+	int	 fd;
+
+	if (d->ev_rx != NULL) {
+		event_free(d->ev_rx);
+		d->ev_rx = NULL;
+	}
+	if ((fd = chan_rx_fd(d->rx)) < 0) {
+		log_warnx("inward: no descriptor; retrying");
+		return -EBADF;
+	}
+	if ((d->ev_rx = event_new(d->base, fd, EV_READ | EV_PERSIST,
+	    daemon_rx_cb, d)) == NULL || event_add(d->ev_rx, NULL) == -1)
+		fatalx("inward: cannot watch the channel");
+	return 0;
+}
+
+static void
+daemon_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	int		 again = 0;
+
+	(void)fd;
+	(void)what;
+	if (!d->tx_up && daemon_connect(d) != 0)
+		again = 1;
+	if (d->ev_rx == NULL && daemon_arm_rx(d) != 0)
+		again = 1;
+	if (again)
+		daemon_retry_later(d);
+}
+
+static void
+daemon_retry_later(struct daemon *d)
+{
+	struct timeval	 tv = { 0, RETRY_MS * 1000 };
+
+	if (!evtimer_pending(d->ev_retry, NULL) &&
+	    evtimer_add(d->ev_retry, &tv) == -1)
+		fatalx("evtimer_add");
+}
+
+static void
+daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)what;
+	log_info("inner: %s, exiting", strsignal((int)sig));
+	event_base_loopbreak(d->base);
+}
+
+/* Every side-block setting inner needs, named when missing. */
+static void
+daemon_check_side(const struct side *s)
+{
+	const char	*missing = NULL;
+
+	if (s->inward == NULL)
+		missing = "inward";
+	else if (s->outward == NULL)
+		missing = "outward";
+	else if (s->key == NULL)
+		missing = "key";
+	else if (s->peer_key == NULL)
+		missing = "peer-key";
+	else if (s->audit == NULL)
+		missing = "audit";
+	else if (s->state == NULL)
+		missing = "state";
+	else if (s->database == NULL || s->db_driver == NULL)
+		missing = "database";
+	if (missing != NULL)
+		fatalx("%s:%d: inner block has no %s",
+		    s->file != NULL ? s->file : "?", s->line, missing);
+}
+
+static void
+daemon_start(struct daemon *d, const char *path)
+{
+	const struct side	*s;
+	char			*errors = NULL, hex[2 * SHA256_LEN + 1];
+	struct audit		*audit;
+	struct exec		*exec;
+	int			 r;
+
+	if ((r = policy_load(path, POLICY_CHECK_FILES, &d->pol,
+	    &errors)) != 0) {
+		if (errors != NULL)
+			fputs(errors, stderr);
+		else
+			fprintf(stderr, "%s: %s\n", path, strerror(-r));
+		exit(1);
+	}
+	s = &d->pol->inner;
+	if (!s->present)
+		fatalx("%s: no inner block", path);
+	daemon_check_side(s);
+
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	if ((d->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((d->ev_sigterm = evsignal_new(d->base, SIGTERM, daemon_signal_cb,
+	    d)) == NULL || evsignal_add(d->ev_sigterm, NULL) == -1 ||
+	    (d->ev_sigint = evsignal_new(d->base, SIGINT, daemon_signal_cb,
+	    d)) == NULL || evsignal_add(d->ev_sigint, NULL) == -1 ||
+	    (d->ev_retry = evtimer_new(d->base, daemon_retry_cb, d)) == NULL)
+		fatalx("cannot set up the event loop");
+
+	if ((r = audit_open(s->audit, "inner", &audit)) != 0)
+		fatalx("audit %s: %s", s->audit, strerror(-r));
+	d->in.audit = audit;
+	if ((r = key_load_private(s->key, &d->key)) != 0)
+		fatalx("key %s: %s", s->key, strerror(-r));
+	if ((r = key_load_public(s->peer_key, &d->peer_key)) != 0)
+		fatalx("peer-key %s: %s", s->peer_key, strerror(-r));
+
+	d->in.pol = d->pol;
+	d->in.send = daemon_send;
+	d->in.send_arg = d;
+	if ((r = exec_open(d->pol, inner_done, &d->in, &exec,
+	    &errors)) != 0) {
+		fputs(errors, stderr);
+		free(errors);
+		exit(1);
+	}
+	d->in.exec = exec;
+
+	if ((r = chan_rx_open(s->inward, FERRY_INWARD, d->peer_key,
+	    d->pol->digest, s->state, &d->rx)) != 0)
+		fatalx("inward %s: %s", s->inward, strerror(-r));
+	if ((r = chan_tx_open(s->outward, FERRY_OUTWARD, d->key,
+	    d->pol->digest, s->state, &d->tx)) != 0)
+		fatalx("outward %s: %s", s->outward, strerror(-r));
+	if (daemon_arm_rx(d) != 0)
+		fatalx("inward %s: no descriptor", s->inward);
+	/* Outer may start later: keep trying until it is there. */
+	if (daemon_connect(d) != 0)
+		daemon_retry_later(d);
+
+	hex_encode(d->pol->digest, SHA256_LEN, hex);
+	log_info("inner: ready, policy digest %.8s\xe2\x80\xa6, %zu statements",
+	    hex, exec_nstatements(exec));
+}
+
+static void
+daemon_stop(struct daemon *d)
+{
+	if (d->tx_up)
+		(void)chan_tx_flush(d->tx);	/* best effort */
+	if (d->ev_rx != NULL)
+		event_free(d->ev_rx);
+	if (d->ev_tx != NULL)
+		event_free(d->ev_tx);
+	event_free(d->ev_retry);
+	event_free(d->ev_sigterm);
+	event_free(d->ev_sigint);
+	chan_rx_close(d->rx);
+	chan_tx_close(d->tx);
+	exec_close(d->in.exec);
+	audit_close(d->in.audit);
+	EVP_PKEY_free(d->key);
+	EVP_PKEY_free(d->peer_key);
+	event_base_free(d->base);
+	log_info("inner: %llu allowed, %llu denied, %llu unanswered",
+	    (unsigned long long)d->in.nallow,
+	    (unsigned long long)d->in.ndeny,
+	    (unsigned long long)(d->in.nunanswered));
+	policy_free(d->pol);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon	 d;
+	const char	*path = NULL;
+	int		 ch, debug = 0;
+
+	while ((ch = getopt(argc, argv, "df:")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (path == NULL || optind != argc)
+		usage();
+	log_init("isogate-inner", debug);
+
+	memset(&d, 0, sizeof(d));
+	daemon_start(&d, path);
+	if (event_base_dispatch(d.base) == -1)
+		fatalx("event loop failed");
+	/* Every read ends with a commit, so no batch is open here. */
+	exec_commit(d.in.exec);
+	daemon_stop(&d);
+	return 0;
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* Inner's checks on each inward frame, and its audited reply, ack or reject. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "inner/inner.h"
+
+uint64_t
+inner_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+inner_send(struct inner *in, uint8_t kind, const uint8_t *id,
+    const char *peer, const char *type, const void *payload, size_t len)
+{
+	char	 idhex[ID_HEXLEN + 1];
+	int	 r;
+
+	if ((r = in->send(in->send_arg, kind, id, peer, type, payload,
+	    len)) == 0)
+		return;
+	in->nunanswered++;
+	hex_encode(id, ID_LEN, idhex);
+	log_debug("%s for %s not sent: %s", frame_kind_name(kind), idhex,
+	    strerror(-r));
+}
+
+/*
+ * Tells outer at once why a request or one-way was refused, so its client
+ * gets a 502 rather than waiting for the timeout.
+ */
+static void
+inner_reject(struct inner *in, const uint8_t *id, const char *peer,
+    const char *type, const char *reason, const char *field,
+    const char *message)
+{
+	json_t	*o;
+	char	*payload = NULL;
+	size_t	 len;
+
+	if ((o = json_object()) == NULL ||
+	    json_object_set_new(o, "reason", json_string(reason)) == -1 ||
+	    json_object_set_new(o, "message", json_string(message)) == -1 ||
+	    (field != NULL && *field != '\0' &&
+	    json_object_set_new(o, "field", json_string(field)) == -1) ||
+	    (payload = schema_canonical(o, &len)) == NULL) {
+		log_warnx("reject: out of memory");
+		in->nunanswered++;
+		goto out;
+	}
+	inner_send(in, FRAME_REJECT, id, peer, type, payload, len);
+ out:
+	free(payload);
+	json_decref(o);
+}
+
+/* Invariant 5: nothing is answered unless its record is written. */
+static int
+inner_audit(struct inner *in, const struct audit_record *rec)
+{
+	int	 r;
+
+	if (strcmp(rec->decision, "allow") == 0)
+		in->nallow++;
+	else
+		in->ndeny++;
+	if ((r = audit_append(in->audit, rec)) != 0) {
+		log_warnx("audit: %s; %s %s left unanswered", strerror(-r),
+		    rec->type != NULL ? rec->type : "frame",
+		    rec->decision);
+		in->nunanswered++;
+	}
+	return r;
+}
+
+static void
+record_init(struct audit_record *rec, const char *event, const char *reason,
+    const struct frame *f, const uint8_t *digest, uint64_t start_us)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->event = event;
+	rec->decision = reason == NULL ? "allow" : "deny";
+	rec->reason = reason;
+	rec->size = rec->rows = -1;
+	rec->latency_us = (int64_t)(inner_now_us() - start_us);
+	if (f == NULL)
+		return;
+	rec->id = f->id;
+	rec->peer = f->peer[0] != '\0' ? f->peer : NULL;
+	rec->type = f->type[0] != '\0' ? f->type : NULL;
+	rec->digest = digest;
+	rec->size = f->payload_len;
+}
+
+/* A frame refused before execution: audit, then reject if it asked. */
+static void
+inner_refuse(struct inner *in, const struct frame *f, const uint8_t *digest,
+    uint64_t start_us, const char *event, const char *reason,
+    const char *field, const char *message)
+{
+	struct audit_record	 rec;
+
+	record_init(&rec, event, reason, f, digest, start_us);
+	if (field != NULL && *field != '\0')
+		rec.field = field;
+	if (inner_audit(in, &rec) != 0)
+		return;
+	if (f != NULL && (f->kind == FRAME_REQUEST || f->kind == FRAME_ONEWAY))
+		inner_reject(in, f->id, f->peer, f->type, reason, field,
+		    message);
+}
+
+void
+inner_frame(void *arg, const struct frame *f, int verdict)
+{
+	struct inner		*in = arg;
+	const struct message	*m;
+	struct schema_error	 serr;
+	struct exec_job		 job;
+	uint8_t			 digest[SHA256_LEN], *dg = NULL;
+	uint64_t		 start_us = inner_now_us();
+	char			 msg[200];
+	json_t			*req = NULL;
+	int			 oneway;
+
+	if (f != NULL) {
+		sha256(f->payload, f->payload_len, digest);
+		dg = digest;
+	}
+	if (verdict != CHAN_OK || f == NULL) {
+		if (verdict == CHAN_OK)		/* the ferry's promise broken */
+			verdict = CHAN_MALFORMED;
+		snprintf(msg, sizeof(msg), "frame refused by inner: %s",
+		    chan_verdict_name(verdict));
+		inner_refuse(in, f, dg, start_us, "frame",
+		    chan_verdict_name(verdict), NULL, msg);
+		return;
+	}
+	if (f->kind == FRAME_HEARTBEAT) {
+		/* Liveness only: no decision to record. */
+		return;
+	}
+	if (f->kind != FRAME_REQUEST && f->kind != FRAME_ONEWAY) {
+		inner_refuse(in, f, dg, start_us, "frame", "unexpected_kind",
+		    NULL, "unexpected frame kind");
+		return;
+	}
+	oneway = f->kind == FRAME_ONEWAY;
+	/* Outer checked all of this too; inner trusts none of it. */
+	if ((m = policy_message(in->pol, f->type)) == NULL) {
+		inner_refuse(in, f, dg, start_us, "execute", "unknown_type",
+		    NULL, "no such message type");
+		return;
+	}
+	if (m->oneway != oneway) {
+		inner_refuse(in, f, dg, start_us, "execute", "kind_mismatch",
+		    NULL, m->oneway ? "message is one-way" :
+		    "message expects a reply");
+		return;
+	}
+	if (policy_peer(in->pol, f->peer) == NULL ||
+	    !message_allows(m, f->peer)) {
+		inner_refuse(in, f, dg, start_us, "execute", "forbidden",
+		    NULL, "peer not allowed for this message");
+		return;
+	}
+	if (schema_payload(&m->request, f->payload, f->payload_len, &req,
+	    &serr) != 0) {
+		inner_refuse(in, f, dg, start_us, "execute", "schema",
+		    serr.field, serr.message);
+		return;
+	}
+
+	memset(&job, 0, sizeof(job));
+	job.msg = m;
+	memcpy(job.id, f->id, ID_LEN);
+	/* Both names passed the frame decoder's charset and length checks. */
+	memcpy(job.peer, f->peer, sizeof(job.peer));
+	memcpy(job.type, f->type, sizeof(job.type));
+	memcpy(job.digest, digest, SHA256_LEN);
+	job.size = f->payload_len;
+	job.start_us = start_us;
+	job.req = req;
+	exec_run(in->exec, &job);
+	json_decref(req);
+}
+
+void
+inner_done(void *arg, const struct exec_job *job,
+    const struct exec_result *res)
+{
+	struct inner		*in = arg;
+	struct audit_record	 rec;
+	char			 idhex[ID_HEXLEN + 1];
+
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "execute";
+	rec.id = job->id;
+	rec.peer = job->peer;
+	rec.type = job->type;
+	rec.decision = res->reason == NULL ? "allow" : "deny";
+	rec.reason = res->reason;
+	rec.field = res->field[0] != '\0' ? res->field : NULL;
+	rec.digest = job->digest;
+	rec.size = (int64_t)job->size;
+	rec.rows = res->rows;
+	rec.latency_us = (int64_t)(inner_now_us() - job->start_us);
+	if (res->detail[0] != '\0') {
+		hex_encode(job->id, ID_LEN, idhex);
+		log_warnx("%s %s: %s", job->type, idhex, res->detail);
+	}
+	if (inner_audit(in, &rec) != 0)
+		return;
+	if (res->reason != NULL)
+		inner_reject(in, job->id, job->peer, job->type, res->reason,
+		    res->field, res->message);
+	else
+		inner_send(in, job->msg->oneway ? FRAME_ACK : FRAME_REPLY,
+		    job->id, job->peer, job->type, res->payload, res->len);
+}
