@@ -18,6 +18,12 @@
 #define FRAME_PAYLOAD_MAX	(1024 * 1024)
 #define FERRY_BACKLOG_MAX	(16 * 1024 * 1024)	/* unsent bytes per tx */
 #define FERRY_SEAL_EVERY	64	/* frames per seal at most */
+#define FRAME_HEADER_LEN	84	/* the fixed part */
+#define FRAME_LEN_MAX		(FRAME_HEADER_LEN + 2 * FRAME_NAME_MAX + \
+				    FRAME_PAYLOAD_MAX)
+#define SEAL_PAYLOAD_LEN	144	/* see docs/ferry.md */
+#define SEAL_SIG_LEN		64	/* Ed25519 */
+#define SEAL_FRAME_LEN		(FRAME_HEADER_LEN + SEAL_PAYLOAD_LEN)
 
 enum frame_kind {
 	FRAME_REQUEST = 1,
@@ -73,6 +79,36 @@ int	 key_generate(const char *prefix);
 int	 key_load_private(const char *path, EVP_PKEY **ret);
 int	 key_load_public(const char *path, EVP_PKEY **ret);
 
+/*
+ * seal.c: the per-channel hash chain and the seals over it, shared by both
+ * ends and usable offline (an auditor re-verifying a recorded stream).
+ * The EVP_MD_CTX is the caller's, reused between calls.
+ */
+struct seal {
+	uint32_t	 epoch;
+	uint64_t	 first;			/* first seq covered */
+	uint64_t	 last;			/* last seq covered */
+	uint8_t		 prev_chain[SHA256_LEN];	/* chain before first */
+	uint8_t		 chain[SHA256_LEN];	/* chain after last */
+	uint8_t		 digest[SHA256_LEN];	/* sender's policy digest */
+	uint8_t		 sig[SEAL_SIG_LEN];
+};
+/* chain_0 = SHA-256("isogate chain v1" || dir || epoch). */
+int	 chain_init(EVP_MD_CTX *, enum ferry_dir, uint32_t epoch,
+	    uint8_t ret[SHA256_LEN]);
+/* chain = SHA-256(chain || the encoded bytes of one data frame), in place. */
+int	 chain_step(EVP_MD_CTX *, uint8_t chain[SHA256_LEN],
+	    const uint8_t *frame, size_t len);
+/* Fills s->sig; every other field must be set. -EIO on a signing error. */
+int	 seal_sign(EVP_MD_CTX *, EVP_PKEY *, enum ferry_dir, struct seal *);
+/* 0 if s->sig is key's signature over s, else -EBADMSG. */
+int	 seal_verify(EVP_MD_CTX *, EVP_PKEY *, enum ferry_dir,
+	    const struct seal *);
+/* Appends the seal frame for s (time from now_ns()). */
+int	 seal_encode(struct buf *, const struct seal *);
+/* Parses a decoded SEAL frame; -EBADMSG unless its shape is exact. */
+int	 seal_decode(const struct frame *, struct seal *ret);
+
 /* Receiver verdicts, passed to chan_rx_cb. */
 enum chan_verdict {
 	CHAN_OK = 0,		/* sealed, in sequence, digest matches */
@@ -99,7 +135,8 @@ int	 chan_tx_open(const char *endpoint, enum ferry_dir, EVP_PKEY *key,
 /* Opens the transport; -EAGAIN while the receiver is absent. */
 int	 chan_tx_connect(struct chan_tx *);
 int	 chan_tx_fd(const struct chan_tx *);	/* -1 when not connected */
-/* Queues one frame; -ENOTCONN, -ENOBUFS (backlog full), -EINVAL. */
+/* Queues one frame (id NULL: all zero); -ENOTCONN, -ENOBUFS (backlog
+ * full), -EINVAL. */
 int	 chan_tx_send(struct chan_tx *, uint8_t kind, const uint8_t id[ID_LEN],
 	    const char *peer, const char *type, const void *payload,
 	    size_t len);
@@ -117,6 +154,8 @@ void	 chan_tx_close(struct chan_tx *);
  * delivered is reported with its verdict (frame NULL when undecodable).
  */
 struct chan_rx;
+/* f and its payload are valid only during the call, which must not call
+ * back into the same chan_rx. */
 typedef void chan_rx_cb(void *arg, const struct frame *f, int verdict);
 int	 chan_rx_open(const char *endpoint, enum ferry_dir, EVP_PKEY *peer_key,
 	    const uint8_t digest[SHA256_LEN], const char *state_dir,
@@ -126,6 +165,14 @@ int	 chan_rx_fd(const struct chan_rx *);
  * when the writer went away (the transport was reopened: fetch the fd
  * again), or another -errno. */
 int	 chan_rx_read(struct chan_rx *, chan_rx_cb *cb, void *arg);
+/*
+ * Processes bytes as if they had been read from the transport (tests,
+ * fuzzing, replaying a recorded stream). chan_rx_open accepts a NULL
+ * endpoint for a receiver fed only this way, and a NULL state_dir for one
+ * that persists nothing. 0 or -errno (a failed state write).
+ */
+int	 chan_rx_feed(struct chan_rx *, const uint8_t *untrusted, size_t len,
+	    chan_rx_cb *cb, void *arg);
 void	 chan_rx_close(struct chan_rx *);
 
 #endif
