@@ -59,23 +59,33 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	if (r == -EAGAIN) {
 		if (o->tx_ev != NULL)
 			event_add(o->tx_ev, NULL);
-	} else if (r == -EPIPE) {
-		tx_lost(o);
 	} else if (r != 0) {
-		log_warnx("inward ferry: flush: %s", strerror(-r));
+		if (r != -EPIPE)
+			log_warnx("inward ferry: flush: %s", strerror(-r));
+		/* A failed write disconnects the channel whatever the errno. */
+		if (chan_tx_fd(o->tx) == -1)
+			tx_lost(o);
 	}
+}
+
+static void
+retry_later(struct outer *o)
+{
+	struct timeval	 tv = { 0, OUTER_CONNECT_RETRY_MS * 1000 };
+
+	if (!evtimer_pending(o->retry_ev, NULL))
+		evtimer_add(o->retry_ev, &tv);
 }
 
 static void
 tx_connect(struct outer *o)
 {
-	struct timeval	 tv = { 0, OUTER_CONNECT_RETRY_MS * 1000 };
-	int		 r;
+	int	 r;
 
 	if ((r = chan_tx_connect(o->tx)) != 0) {
 		if (r != -EAGAIN)
 			log_warnx("inward ferry: %s", strerror(-r));
-		evtimer_add(o->retry_ev, &tv);
+		retry_later(o);
 		return;
 	}
 	o->tx_ev = event_new(o->base, chan_tx_fd(o->tx), EV_WRITE, flush_cb, o);
@@ -84,12 +94,38 @@ tx_connect(struct outer *o)
 	log_info("inward ferry connected (epoch %u)", chan_tx_epoch(o->tx));
 }
 
+static void	rx_cb(evutil_socket_t, short, void *);
+
+/* Watches the outward channel's current descriptor; -1 when it has none
+ * (a failed reopen: the retry timer tries again). */
+static int
+rx_arm(struct outer *o)
+{
+	int	 fd;
+
+	if (o->rx_ev != NULL) {
+		event_free(o->rx_ev);
+		o->rx_ev = NULL;
+	}
+	if ((fd = chan_rx_fd(o->rx)) < 0)
+		return -1;
+	o->rx_ev = event_new(o->base, fd, EV_READ | EV_PERSIST, rx_cb, o);
+	if (o->rx_ev == NULL || event_add(o->rx_ev, NULL) != 0)
+		fatalx("outward ferry: cannot watch the channel");
+	return 0;
+}
+
 static void
 retry_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct outer	*o = arg;
+
 	(void)fd;
 	(void)what;
-	tx_connect(arg);
+	if (chan_tx_fd(o->tx) == -1)
+		tx_connect(o);
+	if (o->rx_ev == NULL && rx_arm(o) != 0)
+		retry_later(o);
 }
 
 static void
@@ -102,13 +138,12 @@ rx_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	r = chan_rx_read(o->rx, exchange_frame, o);
 	if (r == -EPIPE) {
-		/* The writer left and the FIFO was reopened: new fd. */
-		event_free(o->rx_ev);
-		o->rx_ev = event_new(o->base, chan_rx_fd(o->rx),
-		    EV_READ | EV_PERSIST, rx_cb, o);
-		if (o->rx_ev == NULL || event_add(o->rx_ev, NULL) != 0)
-			fatalx("outward ferry: cannot watch the reopened fifo");
-	} else if (r != 0 && r != -EAGAIN) {
+		/* The writer left and the FIFO was reopened: a new fd. */
+		if (rx_arm(o) != 0) {
+			log_warnx("outward ferry: cannot reopen; retrying");
+			retry_later(o);
+		}
+	} else if (r != 0 && r != -EAGAIN && r != -EINTR) {
 		log_warnx("outward ferry: %s", strerror(-r));
 	}
 }
@@ -181,16 +216,15 @@ main(int argc, char **argv)
 
 	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
 	o.retry_ev = evtimer_new(o.base, retry_cb, &o);
-	o.rx_ev = event_new(o.base, chan_rx_fd(o.rx), EV_READ | EV_PERSIST,
-	    rx_cb, &o);
 	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
-	if (o.flush_ev == NULL || o.retry_ev == NULL || o.rx_ev == NULL ||
+	if (o.flush_ev == NULL || o.retry_ev == NULL ||
 	    sigint == NULL || sigterm == NULL ||
 	    event_priority_set(o.flush_ev, 1) != 0 ||
-	    event_add(o.rx_ev, NULL) != 0 || event_add(sigint, NULL) != 0 ||
-	    event_add(sigterm, NULL) != 0)
+	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0)
 		fatalx("cannot set up events");
+	if (rx_arm(&o) != 0)
+		retry_later(&o);
 	if ((r = front_listen(&o, o.policy->outer.listen)) != 0)
 		fatalx("listen %s: %s", o.policy->outer.listen, strerror(-r));
 	tx_connect(&o);
@@ -207,7 +241,8 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(o.flush_ev);
 	event_free(o.retry_ev);
-	event_free(o.rx_ev);
+	if (o.rx_ev != NULL)
+		event_free(o.rx_ev);
 	if (o.tx_ev != NULL)
 		event_free(o.tx_ev);
 	if (chan_tx_fd(o.tx) != -1)
