@@ -126,9 +126,11 @@ buf_putf(struct buf *b, const char *fmt, ...)
 	int	 n, r;
 	size_t	 room;
 
-	room = b->cap - b->len;
+	/* No pointer arithmetic on a buffer that has no memory yet. */
+	room = b->data != NULL ? b->cap - b->len : 0;
 	va_start(ap, fmt);
-	n = vsnprintf((char *)b->data + b->len, room, fmt, ap);
+	n = vsnprintf(room > 0 ? (char *)b->data + b->len : NULL, room, fmt,
+	    ap);
 	va_end(ap);
 	if (n < 0)
 		return -EINVAL;

@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The isogate authors
+# Benchmarks the appliance end to end with wrk: throughput and latency of bill.query and payment.record.
+#
+# Usage: bench/run.sh [SECONDS]   (per wrk run, default 10)
+# Starts both daemons like the e2e tests do (tests/e2e/lib.sh: a private
+# copy of the demo policy with its rate limits raised, keys, a seeded
+# database), then runs wrk --latency with bench/query.lua at 1, 16 and 64
+# connections and bench/payment.lua at 16 and 64, and measures a single
+# request with curl. Prints one table. ISOGATE_BIN picks the binaries.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+DURATION=${1:-10}
+BENCH=$(cd "$(dirname "$0")" && pwd)
+command -v wrk >/dev/null || { echo "bench: wrk is missing (tools/deps.sh test)" >&2; exit 1; }
+
+# The demo limits (500/s) would turn a benchmark into a 429 test.
+export E2E_POLICY_SED='s#rate[[:space:]]\{1,\}[0-9]\{1,\}/s\([[:space:]]\{1,\}burst[[:space:]]\{1,\}[0-9]\{1,\}\)\{0,1\}#rate 1000000/s burst 1000000#'
+export E2E_NAME=bench
+# shellcheck source=tests/e2e/lib.sh
+. "$BENCH/../tests/e2e/lib.sh"
+
+e2e_start
+post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+[ "$STATUS" = 200 ] || bail "bench: bill.query does not answer 200" "$(last_response)"
+post payment.record '{"payment_id":"BENCHWARMUP00001","customer_id":"0000000042","amount_cents":1,"paid_at":"2026-03-15T10:00:00Z"}'
+[ "$STATUS" = 202 ] || bail "bench: payment.record does not answer 202" "$(last_response)"
+
+# to_ms VALUE: wrk's "1.23ms" / "456.00us" / "1.20s" in milliseconds.
+to_ms()
+{
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.1f", v * 60000 }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+		else printf "?" }'
+}
+
+printf '\n%-16s %6s %12s %10s %10s %8s\n' message conns "req/s" "p50 ms" "p99 ms" non-2xx
+# bench_wrk TYPE CONNS SCRIPT [ARG...]
+bench_wrk()
+{
+	local type=$1 conns=$2 script=$3 threads=2 out rps p50 p99 bad total
+	shift 3
+	[ "$conns" = 1 ] && threads=1
+	out=$(wrk -t "$threads" -c "$conns" -d "${DURATION}s" --latency \
+	    -s "$BENCH/$script" "$E2E_URL" -- "$@" 2>&1)
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+	p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+	bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+	total=$(awk '/requests in/ { print $1 }' <<<"$out")
+	[ "$type" = payment.record ] &&
+	    ACCEPTED=$((ACCEPTED + ${total:-0} - ${bad:-0}))
+	printf '%-16s %6s %12s %10s %10s %8s\n' "$type" "$conns" "${rps:-?}" \
+	    "$p50" "$p99" "${bad:-0}"
+	grep -q 'Socket errors' <<<"$out" && grep 'Socket errors' <<<"$out" | sed 's/^/    /'
+	[ -n "$rps" ] || printf '%s\n' "$out" | sed 's/^/    wrk: /'
+}
+
+ACCEPTED=1	# the warm-up payment
+bench_wrk bill.query 1 query.lua
+bench_wrk bill.query 16 query.lua
+bench_wrk bill.query 64 query.lua
+bench_wrk payment.record 16 payment.lua P16
+bench_wrk payment.record 64 payment.lua P64
+
+# One request at a time with curl: what a single client sees.
+single()
+{
+	local type=$1 body=$2 i t=()
+	for ((i = 0; i < 50; i++)); do
+		# shellcheck disable=SC2059 # the body is a printf format
+		t+=("$(curl -s -o /dev/null -w '%{time_total}' -H 'Content-Type: application/json' \
+		    --data-binary "$(printf "$body" "$i")" "$E2E_URL/v1/$type")")
+	done
+	printf '%s\n' "${t[@]}" | sort -n | awk -v type="$type" '
+	    { v[NR] = $1 * 1000 }
+	    END { printf "%-16s curl, 50 sequential requests: median %.3f ms, min %.3f ms, max %.3f ms\n",
+		type, v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+echo
+single bill.query '{"customer_id":"00000000%02d","month":"2026-03"}'
+single payment.record '{"payment_id":"BENCHCURL%08d","customer_id":"0000000042","amount_cents":1,"paid_at":"2026-03-15T10:00:00Z"}'
+ACCEPTED=$((ACCEPTED + 50))
+echo
+# Nothing accepted is lost: every 202 is a row (wrk does not count answers
+# still in flight when it stops, so there may be a few more rows).
+rows=$(sql 'SELECT count(*) FROM payments')
+if [ "$rows" -ge "$ACCEPTED" ]; then
+	ok "payments answered 202: $ACCEPTED, rows in payments: $rows"
+else
+	not_ok "payments answered 202: $ACCEPTED, rows in payments: $rows (rows lost)"
+fi
