@@ -17,7 +17,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: isogate keygen PREFIX\n"
-	    "       isogate check [-v] POLICY\n");
+	    "       isogate check [-nv] POLICY\n");
 	exit(2);
 }
 
@@ -47,11 +47,16 @@ cmd_check(int argc, char **argv)
 {
 	struct policy	*p = NULL;
 	char		*errs = NULL, *text, hex[2 * SHA256_LEN + 1];
+	unsigned	 flags = POLICY_CHECK_FILES;
 	int		 ch, verbose = 0, r;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "v")) != -1) {
+	while ((ch = getopt(argc, argv, "nv")) != -1) {
 		switch (ch) {
+		case 'n':
+			/* Language and semantics only: no key files needed. */
+			flags &= ~POLICY_CHECK_FILES;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -61,7 +66,7 @@ cmd_check(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		usage();
-	if ((r = policy_load(argv[optind], POLICY_CHECK_FILES, &p,
+	if ((r = policy_load(argv[optind], flags, &p,
 	    &errs)) != 0) {
 		if (errs != NULL)
 			fputs(errs, stderr);
