@@ -26,8 +26,10 @@ usage(void)
 void
 outer_schedule_flush(struct outer *o)
 {
-	/* Low priority: runs once every ready connection has been served in
-	 * this loop pass, so one seal covers the whole batch. */
+	/* Activated at the same priority as the I/O events, it runs after the
+	 * ones already active in this loop pass: every ready connection is
+	 * served first, so one seal covers the batch. (A lower priority would
+	 * starve under load: libevent runs one priority level per pass.) */
 	if (!event_pending(o->flush_ev, EV_TIMEOUT, NULL))
 		event_active(o->flush_ev, EV_TIMEOUT, 0);
 }
@@ -201,8 +203,7 @@ main(int argc, char **argv)
 	if ((r = mkdir_p(o.policy->outer.state, 0700)) != 0)
 		fatalx("state %s: %s", o.policy->outer.state, strerror(-r));
 
-	if ((o.base = event_base_new()) == NULL ||
-	    event_base_priority_init(o.base, 2) != 0)
+	if ((o.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	if ((r = chan_rx_open(o.policy->outer.outward, FERRY_OUTWARD, peer_key,
 	    o.policy->digest, o.policy->outer.state, &o.rx)) != 0)
@@ -220,7 +221,6 @@ main(int argc, char **argv)
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
 	if (o.flush_ev == NULL || o.retry_ev == NULL ||
 	    sigint == NULL || sigterm == NULL ||
-	    event_priority_set(o.flush_ev, 1) != 0 ||
 	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0)
 		fatalx("cannot set up events");
 	if (rx_arm(&o) != 0)

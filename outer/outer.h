@@ -75,7 +75,7 @@ struct outer {
 	struct chan_rx		*rx;
 	struct event		*tx_ev;		/* EV_WRITE while flush is partial */
 	struct event		*rx_ev;
-	struct event		*flush_ev;	/* low priority: one seal per batch */
+	struct event		*flush_ev;	/* one seal per loop pass */
 	struct event		*retry_ev;
 	struct evconnlistener	*listener;
 	struct bucket		*buckets;	/* per peer, same order as policy */

@@ -400,6 +400,10 @@ parse_field_pattern(struct pstate *ps, char *re, const struct ploc *loc)
 		goto out;
 	}
 	if ((r = regcomp(&f->re, re, REG_EXTENDED | REG_NOSUB)) != 0) {
+		if (r == REG_ESPACE) {
+			pstate_nomem(ps);
+			goto out;
+		}
 		regerror(r, NULL, msg, sizeof(msg));
 		pstate_error(ps, loc, "pattern /%s/: %s", QUOTE(re), msg);
 		goto out;

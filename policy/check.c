@@ -31,6 +31,15 @@ is_alnum(char c)
 	    (c >= '0' && c <= '9');
 }
 
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* Peer, message and enum names: [A-Za-z0-9][A-Za-z0-9._-]*. */
 int
 check_peer_name(const char *s)
@@ -359,13 +368,21 @@ check_path(struct pstate *ps, const struct ploc *loc, const char *what,
     const char *path, char **ret)
 {
 	char		 dir[PATH_MAX], real[PATH_MAX], *out;
-	const char	*slash;
+	const char	*slash, *p;
 	size_t		 len;
 	int		 r;
 
 	if (path[0] == '\0') {
 		pstate_error(ps, loc, "%s: empty path", what);
 		return -EINVAL;
+	}
+	/* Paths appear in error messages, one line each. */
+	for (p = path; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			pstate_error(ps, loc, "%s: control character in path",
+			    what);
+			return -EINVAL;
+		}
 	}
 	if (path[0] == '/')
 		real[0] = '\0';
@@ -378,7 +395,10 @@ check_path(struct pstate *ps, const struct ploc *loc, const char *what,
 		memcpy(dir, slash == NULL ? "." : loc->file, len);
 		dir[len] = '\0';
 		if (realpath(dir, real) == NULL) {
-			r = -errno;
+			if ((r = -errno) == -ENOMEM) {
+				pstate_nomem(ps);
+				return r;
+			}
 			pstate_error(ps, loc, "%s: cannot resolve %s: %s",
 			    what, dir, strerror(-r));
 			return r;
@@ -411,10 +431,10 @@ check_endpoint(struct pstate *ps, const struct ploc *loc, const char *what,
 
 	if (colon != NULL && strncmp(s, "eth:", 4) == 0) {
 		len = strlen(colon + 1);
-		if (len == 0 || len >= IFNAMSIZ ||
-		    strcspn(colon + 1, "/ \t\n:") != len) {
+		if (len == 0 || len >= IFNAMSIZ || !printable(colon + 1) ||
+		    strcspn(colon + 1, "/ :") != len) {
 			pstate_error(ps, loc, "%s: invalid interface name in "
-			    "%s", what, s);
+			    "%s", what, QUOTE(s));
 			return -EINVAL;
 		}
 		if ((out = pstate_strdup(ps, s)) == NULL)

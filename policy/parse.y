@@ -33,6 +33,7 @@ struct range {
 struct pfile {
 	struct pfile	*parent;
 	const char	*name;
+	char		*data;		/* the bytes, and two NULs for flex */
 	void		*buf;		/* the scanner's YY_BUFFER_STATE */
 	dev_t		 dev;
 	ino_t		 ino;
@@ -64,6 +65,8 @@ struct pstate {
 	int		 at_nl;		/* last token was a newline */
 	int		 braces;	/* '{' seen and not yet closed */
 	int		 skip_to;	/* dropping tokens until this depth */
+	int		 resync;	/* '}' and NL tokens to give the parser */
+	int		 resynced;	/* and no real token read since */
 	size_t		 nopened;	/* files read so far */
 	size_t		 nread;		/* bytes read so far */
 	char		**names;	/* every file name seen */
@@ -74,6 +77,7 @@ struct pstate {
 	int		 enomem;
 	char		 tok[80];	/* text of the last token, for errors */
 	jmp_buf		 fatal;		/* the scanner's way out, see lex.l */
+	void		*spare;		/* the scanner's next buffer struct */
 
 	struct policy	*p;
 	struct msginfo	*minfo;		/* parallel to p->messages */
@@ -253,13 +257,21 @@ inclhead	: INCLUDE STR NL {
 		}
 		;
 
+/* A block's last statement may end with its '}' instead of a newline. */
 topstmt		: peerhead '{' optnl peerstmts '}' {
+			parse_peer_end(ps);
+		}
+		| peerhead '{' optnl peerstmts peerstmt '}' {
 			parse_peer_end(ps);
 		}
 		| msghead '{' optnl msgstmts '}' {
 			parse_message_end(ps);
 		}
+		| msghead '{' optnl msgstmts msgstmt '}' {
+			parse_message_end(ps);
+		}
 		| sidehead '{' optnl sidestmts '}'
+		| sidehead '{' optnl sidestmts sidestmt '}'
 		;
 
 optnl		: %empty
@@ -304,8 +316,8 @@ msgstmts	: %empty
 
 msgstmt		: ALLOW FROM allowlist
 		| ONEWAY		{ parse_message_oneway(ps, &@1); }
-		| reqhead '{' optnl fields '}'	{ parse_schema_end(ps, &@1); }
-		| replyhead '{' optnl fields '}' { parse_schema_end(ps, &@1); }
+		| reqhead fieldblock		{ parse_schema_end(ps, &@1); }
+		| replyhead fieldblock		{ parse_schema_end(ps, &@1); }
 		| TIMEOUT WORD		{ parse_message_timeout(ps, $2, &@2); }
 		;
 
@@ -317,6 +329,10 @@ reqhead		: REQUEST		{ parse_schema_begin(ps, 0, 0, &@1); }
 		;
 
 replyhead	: REPLY MAX INTLIT ROWS	{ parse_schema_begin(ps, 1, $3, &@1); }
+		;
+
+fieldblock	: '{' optnl fields '}'
+		| '{' optnl fields field '}'
 		;
 
 fields		: %empty
@@ -466,13 +482,21 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 
 #define ERRORS_BUF_MAX	(256 * 1024)
 
-/* After an error in a statement at brace depth level: if that statement
- * opened blocks, drop tokens until they close and their line ends. */
+/*
+ * After an error in a statement at brace depth level: if that statement
+ * opened blocks, drop tokens until they close and their line ends; if it
+ * closed blocks (their '}' went with the error), give the parser those.
+ */
 static void
 recover(struct pstate *ps, int level)
 {
 	if (ps->braces > level)
 		ps->skip_to = level;
+	else if (ps->braces < level && !ps->resynced) {
+		/* Once per real token: what is given cannot feed itself. */
+		ps->resync = 2 * (level - ps->braces);
+		ps->resynced = 1;
+	}
 }
 
 static int
@@ -487,7 +511,13 @@ policy_yylex(POLICY_YYSTYPE *lval, POLICY_YYLTYPE *lloc, struct pstate *ps)
 			lloc->line = ps->file->line;
 			return T_YYEOF;
 		}
+		if (ps->resync > 0) {
+			lloc->file = ps->file->name;
+			lloc->line = ps->file->line;
+			return ps->resync-- % 2 == 0 ? '}' : T_NL;
+		}
 		tok = policy_lex_lex(lval, lloc, ps->scanner);
+		ps->resynced = 0;
 		if (tok == '{')
 			ps->braces++;
 		else if (tok == '}' && ps->braces > 0)
@@ -750,7 +780,9 @@ include_push(struct pstate *ps, const char *path, const struct ploc *loc)
 		}
 	}
 	if ((r = read_file(name, POLICY_FILE_MAX, &data, &len)) != 0) {
-		if (r == -EFBIG)
+		if (r == -ENOMEM)
+			pstate_nomem(ps);
+		else if (r == -EFBIG)
 			pstate_error(ps, loc, "include %s: larger than %d "
 			    "bytes", name, POLICY_FILE_MAX);
 		else
