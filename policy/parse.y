@@ -866,9 +866,7 @@ load(const char *path, const char *data, size_t len, dev_t dev, ino_t ino,
 	ps->nread = len;
 	if (setjmp(ps->fatal) != 0)
 		goto out;
-	/* buf_putf must not see an unallocated buffer (NULL + 0 in buf.c). */
-	if (buf_reserve(&ps->errors, 1024) != 0 ||
-	    (ps->p = calloc(1, sizeof(*ps->p))) == NULL ||
+	if ((ps->p = calloc(1, sizeof(*ps->p))) == NULL ||
 	    lex_init(ps) != 0 || (name = pstate_name(ps, path)) == NULL) {
 		pstate_nomem(ps);
 		goto out;

@@ -17,15 +17,6 @@
 #include "policy/parse.h"
 
 #define FORMAT_MAX	(64 * 1024 * 1024)	/* bytes of normalised text */
-#define FORMAT_START	4096
-
-/* buf_putf must not see an unallocated buffer (NULL + 0 in buf.c). */
-static int
-format_init(struct buf *b)
-{
-	buf_init(b, FORMAT_MAX);
-	return buf_reserve(b, FORMAT_START);
-}
 
 void
 policy_field_clear(struct field *f)
@@ -473,11 +464,10 @@ char *
 policy_format_messages(const struct policy *p)
 {
 	struct buf	 b;
-	int		 blank = 0, r;
+	int		 blank = 0;
 
-	if ((r = format_init(&b)) == 0)
-		r = put_messages(&b, p, &blank);
-	return buf_finish(&b, r);
+	buf_init(&b, FORMAT_MAX);
+	return buf_finish(&b, put_messages(&b, p, &blank));
 }
 
 char *
@@ -485,9 +475,9 @@ policy_format(const struct policy *p)
 {
 	struct buf	 b;
 	size_t		 i;
-	int		 r, blank = 0;
+	int		 r = 0, blank = 0;
 
-	r = format_init(&b);
+	buf_init(&b, FORMAT_MAX);
 	for (i = 0; r == 0 && i < p->npeers; i++) {
 		if (blank)
 			r = buf_put_u8(&b, '\n');

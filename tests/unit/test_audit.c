@@ -204,6 +204,8 @@ test_escaping(void **state)
 	rec.peer = "evil\"peer\\\n{\x01}";
 	rec.type = "caf\xc3\xa9";		/* valid UTF-8 is kept */
 	rec.reason = "bad\xff\xfe utf8 \xc3\xa9";	/* invalid: '?' */
+	rec.addr = "\xed\xa0\x80x\xc0\xaf";	/* surrogate, overlong */
+	rec.field = "\xf4\x90\x80\x80 \xe2\x82";	/* > U+10FFFF, cut */
 	rec.size = rec.rows = rec.latency_us = -1;
 	path_in(path, "esc.audit");
 	assert_int_equal(audit_open(path, "outer", &a), 0);
@@ -221,6 +223,10 @@ test_escaping(void **state)
 	    "caf\xc3\xa9");
 	assert_string_equal(json_string_value(json_object_get(o, "reason")),
 	    "bad?? utf8 ??");
+	assert_string_equal(json_string_value(json_object_get(o, "addr")),
+	    "???x??");
+	assert_string_equal(json_string_value(json_object_get(o, "field")),
+	    "???? ??");
 	json_decref(o);
 	free(text);
 }
