@@ -45,10 +45,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/policy/parse.c: policy/parse.y
+# One bison run writes both, so make must know both are its outputs.
+$(BUILD)/policy/parse.c $(BUILD)/policy/parse.h &: policy/parse.y
 	@mkdir -p $(@D)
-	bison -Wall -Werror -d -o $@ $<
-$(BUILD)/policy/parse.h: $(BUILD)/policy/parse.c
+	bison -Wall -Werror -d -o $(BUILD)/policy/parse.c $<
 $(BUILD)/policy/lex.c: policy/lex.l $(BUILD)/policy/parse.h
 	@mkdir -p $(@D)
 	flex -o $@ $<

@@ -81,7 +81,7 @@ uint64_t now_ns(void);		/* CLOCK_REALTIME, unix ns */
 uint64_t mono_ms(void);		/* CLOCK_MONOTONIC, ms */
 int	 random_bytes(void *, size_t);		/* OpenSSL RAND_bytes */
 int	 ct_equal(const void *, const void *, size_t);	/* 1 if equal */
-void	 sha256(const void *, size_t, uint8_t out[SHA256_LEN]);
+int	 sha256(const void *, size_t, uint8_t out[SHA256_LEN]);	/* 0, -EIO */
 /* Reads a regular file of at most max bytes; *ret is NUL-terminated. */
 int	 read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Writes via temp file, fsync, rename, fsync of the directory. */

@@ -128,13 +128,18 @@ ct_equal(const void *a, const void *b, size_t n)
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-void
+int
 sha256(const void *p, size_t n, uint8_t out[SHA256_LEN])
 {
-	unsigned int	 len = SHA256_LEN;
+	uint8_t		 md[EVP_MAX_MD_SIZE];
+	unsigned int	 len = 0;
 
-	/* EVP_Digest with a fetched-once default provider cannot fail here. */
-	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+	/* OpenSSL allocates inside; out is written only on success. */
+	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 ||
+	    len != SHA256_LEN)
+		return -EIO;
+	memcpy(out, md, SHA256_LEN);
+	return 0;
 }
 
 int

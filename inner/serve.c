@@ -135,10 +135,8 @@ inner_frame(void *arg, const struct frame *f, int verdict)
 	json_t			*req = NULL;
 	int			 oneway;
 
-	if (f != NULL) {
-		sha256(f->payload, f->payload_len, digest);
+	if (f != NULL && sha256(f->payload, f->payload_len, digest) == 0)
 		dg = digest;
-	}
 	if (verdict != CHAN_OK || f == NULL) {
 		if (verdict == CHAN_OK)		/* the ferry's promise broken */
 			verdict = CHAN_MALFORMED;

@@ -283,7 +283,12 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	ex->peer = conn_peer(c);
 	snprintf(ex->addr, sizeof(ex->addr), "%s", conn_addr(c));
 	ex->start_ns = now_ns();
-	sha256(canon, clen, digest);
+	if (sha256(canon, clen, digest) != 0) {
+		free(ex);
+		deny(o, c, req->id, m->name, 503, "unavailable",
+		    "cannot digest the payload", NULL);
+		goto out;
+	}
 
 	/* Invariant 5: on record before it crosses. */
 	memset(&rec, 0, sizeof(rec));

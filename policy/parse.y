@@ -832,12 +832,13 @@ static int
 policy_digest(struct policy *p)
 {
 	char	*text;
+	int	 r;
 
 	if ((text = policy_format_messages(p)) == NULL)
 		return -ENOMEM;
-	sha256(text, strlen(text), p->digest);
+	r = sha256(text, strlen(text), p->digest) == 0 ? 0 : -ENOMEM;
 	free(text);
-	return 0;
+	return r;
 }
 
 /*

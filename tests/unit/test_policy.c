@@ -35,8 +35,8 @@ static char	 root[PATH_MAX];	/* the repository, our working dir */
 /*
  * Allocation failure injection: the fail_at-th allocation from now fails
  * (0 is the next one), the others succeed. Sanitizers own malloc, so there
- * the test that uses it is skipped. OpenSSL's allocations never fail:
- * common's sha256() has no way to report it.
+ * the test that uses it is skipped. OpenSSL's own allocations are left
+ * alone: they happen inside sha256(), whose failure is reported as -EIO.
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define NO_INJECTION	1
