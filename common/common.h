@@ -84,6 +84,10 @@ int	 ct_equal(const void *, const void *, size_t);	/* 1 if equal */
 int	 sha256(const void *, size_t, uint8_t out[SHA256_LEN]);	/* 0, -EIO */
 /* Reads a regular file of at most max bytes; *ret is NUL-terminated. */
 int	 read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same for a secret: -EPERM if group or others have any access to the
+ * file; the caller wipes and frees *ret. */
+int	 read_file_secret(const char *path, size_t max, char **ret,
+	    size_t *ret_len);
 /* Writes via temp file, fsync, rename, fsync of the directory. */
 int	 write_file_atomic(const char *path, const void *, size_t, mode_t);
 /* mkdir -p with mode for each created component. */

@@ -142,8 +142,9 @@ sha256(const void *p, size_t n, uint8_t out[SHA256_LEN])
 	return 0;
 }
 
-int
-read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+static int
+read_file_mode(const char *path, size_t max, int secret, char **ret,
+    size_t *ret_len)
 {
 	struct stat	 st;
 	char		*p = NULL;
@@ -159,6 +160,11 @@ read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = -EINVAL;
+		goto out;
+	}
+	/* Checked on the file opened, not on the name: no race. */
+	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		r = -EPERM;
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
@@ -188,9 +194,23 @@ read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	p = NULL;
 	r = 0;
  out:
+	if (p != NULL && secret)
+		OPENSSL_cleanse(p, got);
 	free(p);
 	close(fd);
 	return r;
+}
+
+int
+read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	return read_file_mode(path, max, 0, ret, ret_len);
+}
+
+int
+read_file_secret(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	return read_file_mode(path, max, 1, ret, ret_len);
 }
 
 static int

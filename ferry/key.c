@@ -140,72 +140,21 @@ key_generate(const char *prefix)
 	return r;
 }
 
-/*
- * Reads a key file into b. private: the file must not be accessible to
- * group or others.
- */
-static int
-key_read(const char *path, int private, struct buf *b)
-{
-	struct stat	 st;
-	ssize_t		 n;
-	int		 fd, r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -errno;
-	if (fstat(fd, &st) == -1) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (private && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		r = -EPERM;
-		goto out;
-	}
-	if (st.st_size > KEY_FILE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
-	if ((r = buf_reserve(b, KEY_FILE_MAX)) != 0)
-		goto out;
-	for (;;) {
-		n = read(fd, b->data + b->len, b->max - b->len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		if (b->len == b->max) {
-			r = -EFBIG;	/* grew while we read it */
-			goto out;
-		}
-	}
-	r = 0;
- out:
-	close(fd);
-	return r;
-}
-
 static int
 key_load(const char *path, int private, EVP_PKEY **ret)
 {
-	struct buf	 b;
 	BIO		*bio = NULL;
 	EVP_PKEY	*pkey = NULL;
+	char		*text = NULL;
+	size_t		 len = 0;
 	int		 r;
 
-	buf_init(&b, KEY_FILE_MAX);
-	if ((r = key_read(path, private, &b)) != 0)
+	r = private ? read_file_secret(path, KEY_FILE_MAX, &text, &len) :
+	    read_file(path, KEY_FILE_MAX, &text, &len);
+	if (r != 0)
 		goto out;
 	r = -EINVAL;
-	if (b.len == 0 || (bio = BIO_new_mem_buf(b.data, (int)b.len)) == NULL)
+	if (len == 0 || (bio = BIO_new_mem_buf(text, (int)len)) == NULL)
 		goto out;
 	pkey = private ?
 	    PEM_read_bio_PrivateKey(bio, NULL, key_no_passphrase, NULL) :
@@ -219,7 +168,9 @@ key_load(const char *path, int private, EVP_PKEY **ret)
 	ERR_clear_error();
 	EVP_PKEY_free(pkey);
 	BIO_free(bio);
-	buf_wipe(&b);
+	if (text != NULL)
+		OPENSSL_cleanse(text, len);
+	free(text);
 	return r;
 }
 
