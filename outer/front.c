@@ -102,12 +102,31 @@ conn_respond(struct conn *c, int status, const uint8_t id[ID_LEN],
 	char		 idhex[ID_HEXLEN + 1];
 	int		 keep;
 
+	size_t		 off = 0;
+	ssize_t		 n;
+
 	keep = c->req.keepalive && c->state != CONN_CLOSING;
 	hex_encode(id, ID_LEN, idhex);
 	buf_init(&b, HTTP_HEAD_MAX + len + 1);
-	if (http_response(&b, status, idhex, body, len, keep, extra) != 0 ||
-	    evbuffer_add(out, b.data, b.len) != 0)
+	if (http_response(&b, status, idhex, body, len, keep, extra) != 0) {
 		keep = 0;
+		goto out;
+	}
+	/*
+	 * Nothing queued before it: try the socket at once, which spares the
+	 * bufferevent arming and disarming its write event (two epoll_ctl per
+	 * response). What the socket does not take is queued, in order. A
+	 * closing connection goes through the queue, whose drain frees it.
+	 */
+	if (keep && evbuffer_get_length(out) == 0) {
+		n = send(bufferevent_getfd(c->bev), b.data, b.len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			off = (size_t)n;
+	}
+	if (off < b.len && evbuffer_add(out, b.data + off, b.len - off) != 0)
+		keep = 0;
+ out:
 	buf_free(&b);
 	c->ex = NULL;
 	if (!keep) {
