@@ -37,7 +37,7 @@ struct exec {
 	sqlite3			*db;
 	struct exec_stmt	*stmts;		/* parallel to pol->messages */
 	size_t			 nstmts;
-	sqlite3_stmt		*begin, *commit, *rollback;
+	sqlite3_stmt		*begin, *begin_read, *commit, *rollback;
 	sqlite3_stmt		*savepoint, *release, *rollback_to;
 	sqlite3_stmt		*applied_find, *applied_insert;
 	uint64_t		 deadline_ms;	/* 0: none */
@@ -225,6 +225,7 @@ exec_setup(struct exec *e, const char *path, struct buf *errs)
 		goto out;
 	}
 	if (exec_prepare(e->db, "BEGIN IMMEDIATE", &e->begin) != 0 ||
+	    exec_prepare(e->db, "BEGIN", &e->begin_read) != 0 ||
 	    exec_prepare(e->db, "COMMIT", &e->commit) != 0 ||
 	    exec_prepare(e->db, "ROLLBACK", &e->rollback) != 0 ||
 	    exec_prepare(e->db, "SAVEPOINT isogate_job", &e->savepoint) != 0 ||
@@ -351,6 +352,7 @@ exec_close(struct exec *e)
 		for (i = 0; i < e->nstmts; i++)
 			sqlite3_finalize(e->stmts[i].stmt);
 	sqlite3_finalize(e->begin);
+	sqlite3_finalize(e->begin_read);
 	sqlite3_finalize(e->commit);
 	sqlite3_finalize(e->rollback);
 	sqlite3_finalize(e->savepoint);
@@ -795,6 +797,10 @@ exec_oneway(struct exec *e, const struct exec_job *job)
 	int			 lost, dup;
 
 	result_init(&res);
+	/* A transaction without pending one-ways is a batch's read
+	 * transaction: end it, writes take the write lock up front. */
+	if (!sqlite3_get_autocommit(e->db) && e->npending == 0)
+		exec_step_done(e->commit);
 	if (sqlite3_get_autocommit(e->db)) {
 		if (e->npending != 0)
 			fatalx("exec: pending one-ways outside a transaction");
@@ -864,7 +870,16 @@ exec_run(struct exec *e, const struct exec_job *job)
 		exec_oneway(e, job);
 		return;
 	}
-	exec_commit(e);
+	/* A reply never shows data not yet durable: commit one-ways first. */
+	if (e->npending > 0)
+		exec_commit(e);
+	/*
+	 * The requests of a batch share one read transaction, ended by
+	 * exec_commit after the batch: one lock and one change check for the
+	 * batch instead of per statement. If BEGIN fails, autocommit serves.
+	 */
+	if (sqlite3_get_autocommit(e->db))
+		exec_step_done(e->begin_read);
 	result_init(&res);
 	exec_request(e, job, &res);
 	exec_report(e, job, &res);
