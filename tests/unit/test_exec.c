@@ -915,6 +915,43 @@ test_oneway_then_request(void **state)
 	assert_int_equal(exec_pending(in.exec), 0);
 }
 
+/*
+ * The requests of a batch share one read transaction; exec_commit ends
+ * it, so the next batch sees what others committed meanwhile, and a
+ * one-way in the middle of a batch still gets its write transaction.
+ */
+static void
+test_batch_read_transaction(void **state)
+{
+	sqlite3		*db;
+	int64_t		 children;
+	const char	*q = "{\"customer_id\":\"0000000002\",\"month\":\"2026-01\"}";
+
+	(void)state;
+	children = db_count("SELECT count(*) FROM child");
+	deliver(FRAME_REQUEST, 0xa1, "wechat-app", "bill.query", q);
+	check_sent(0, FRAME_REPLY, 0xa1, "{\"rows\":[{\"amount_cents\":1500,"
+	    "\"kwh\":100,\"month\":\"2026-01\",\"paid\":false}]}");
+	deliver(FRAME_ONEWAY, 0xa2, "cmiot-operator", "fk.insert",
+	    "{\"pid\":1}");
+	deliver(FRAME_REQUEST, 0xa3, "wechat-app", "bill.query", q);
+	check_sent(1, FRAME_ACK, 0xa2, "{\"status\":\"applied\"}");
+	assert_int_equal(sent[2].kind, FRAME_REPLY);
+	exec_commit(in.exec);
+	assert_int_equal(db_count("SELECT count(*) FROM child"), children + 1);
+
+	/* Another writer between two batches: the next batch sees it. */
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 1000);
+	db_exec(db, "UPDATE bills SET kwh = 101 WHERE customer_id = "
+	    "'0000000002' AND month = '2026-01'");
+	sqlite3_close(db);
+	deliver(FRAME_REQUEST, 0xa4, "wechat-app", "bill.query", q);
+	check_sent(3, FRAME_REPLY, 0xa4, "{\"rows\":[{\"amount_cents\":1500,"
+	    "\"kwh\":101,\"month\":\"2026-01\",\"paid\":false}]}");
+	exec_commit(in.exec);
+}
+
 static void
 test_commit_failure(void **state)
 {
@@ -1090,6 +1127,7 @@ main(void)
 		T(test_refusals),
 		T(test_oneway),
 		T(test_oneway_then_request),
+		T(test_batch_read_transaction),
 		T(test_commit_failure),
 		T(test_oneway_timeout),
 		T(test_replay),
