@@ -81,7 +81,7 @@ TEST_OBJS_test_http = $(BUILD)/outer/http.o
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS) $$(TEST_OBJS_$$*)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(TEST_OBJS_$*) $(LIBS) $(LDFLAGS) -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(TEST_OBJS_$*) $(LIBS) $(LDFLAGS) -lcmocka $(LDLIBS)
 
 deps:
 	@sh tools/deps.sh build
