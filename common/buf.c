@@ -148,6 +148,23 @@ buf_putf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int
+buf_put_dec(struct buf *b, int64_t v)
+{
+	char		 d[24], *p = d + sizeof(d);
+	uint64_t	 u;
+
+	/* Negate in unsigned arithmetic: INT64_MIN has no positive twin. */
+	u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return buf_put(b, p, (size_t)(d + sizeof(d) - p));
+}
+
 void
 buf_consume(struct buf *b, size_t n)
 {

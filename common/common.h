@@ -38,6 +38,7 @@ int	 buf_put_u64(struct buf *, uint64_t);
 int	 buf_putf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_put_str(struct buf *, const char *);
+int	 buf_put_dec(struct buf *, int64_t);	/* decimal text, no printf */
 void	 buf_consume(struct buf *, size_t n);	/* drop n bytes from the front */
 
 /*

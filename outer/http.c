@@ -277,15 +277,21 @@ http_response(struct buf *out, int status, const char *idhex,
 {
 	int	 r;
 
-	if ((r = buf_putf(out, "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "X-Isogate-Id: %s\r\n"
-	    "%s%s\r\n", status, http_reason(status), bodylen, idhex,
-	    keepalive ? "" : "Connection: close\r\n",
-	    extra != NULL ? extra : "")) != 0)
+	/* Pieces, not printf: this runs once per response. */
+	if ((r = buf_put_str(out, "HTTP/1.1 ")) != 0 ||
+	    (r = buf_put_dec(out, status)) != 0 ||
+	    (r = buf_put_u8(out, ' ')) != 0 ||
+	    (r = buf_put_str(out, http_reason(status))) != 0 ||
+	    (r = buf_put_str(out, "\r\nContent-Type: application/json\r\n"
+	    "Content-Length: ")) != 0 ||
+	    (r = buf_put_dec(out, (int64_t)bodylen)) != 0 ||
+	    (r = buf_put_str(out, "\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\nX-Isogate-Id: ")) != 0 ||
+	    (r = buf_put_str(out, idhex)) != 0 ||
+	    (r = buf_put_str(out, keepalive ? "\r\n" :
+	    "\r\nConnection: close\r\n")) != 0 ||
+	    (extra != NULL && (r = buf_put_str(out, extra)) != 0) ||
+	    (r = buf_put(out, "\r\n", 2)) != 0)
 		return r;
 	return buf_put(out, body, bodylen);
 }
