@@ -222,15 +222,33 @@ chan_rx_report(struct chan_rx *rx, int verdict, chan_rx_cb *cb, void *arg)
 	chan_rx_clear(rx);
 }
 
-/* A newer epoch: the sender restarted. Its unsealed frames are lost. */
+/*
+ * Before an authentic seal of epoch is checked: held frames of any other
+ * epoch cannot be covered by it. Older ones were left unsealed by a sender
+ * that restarted; newer ones are ahead of their own seal, or forged. Both
+ * are reported unsealed, so one injected frame cannot spoil the batch.
+ */
 static void
-chan_rx_new_epoch(struct chan_rx *rx, uint32_t epoch, chan_rx_cb *cb,
+chan_rx_other_epochs(struct chan_rx *rx, uint32_t epoch, chan_rx_cb *cb,
     void *arg)
 {
-	chan_rx_report(rx, CHAN_UNSEALED, cb, arg);
-	rx->epoch = epoch;
-	rx->last = 0;
-	rx->synced = 0;
+	struct rx_pend	*p;
+	size_t		 i, keep = 0;
+
+	for (i = 0; i < rx->npend; i++) {
+		p = &rx->pend[i];
+		if (p->f.epoch == epoch) {
+			rx->pend[keep++] = *p;
+			continue;
+		}
+		p->f.payload = rx->pbuf.data + p->off + p->len -
+		    p->f.payload_len;
+		cb(arg, &p->f, CHAN_UNSEALED);
+	}
+	/* Kept frames' bytes stay where they are in pbuf. */
+	rx->npend = keep;
+	if (keep == 0)
+		buf_reset(&rx->pbuf);
 }
 
 static void
@@ -240,14 +258,18 @@ chan_rx_data(struct chan_rx *rx, const struct frame *f, const uint8_t *bytes,
 	struct rx_pend	*p;
 	size_t		 ncap;
 
+	/*
+	 * Nothing unsealed changes the receiver's state: a newer epoch is
+	 * adopted only from an authentic seal (chan_rx_seal), or one forged
+	 * frame could make every genuine one look old.
+	 */
 	if (f->epoch < rx->epoch) {
 		cb(arg, f, CHAN_OLD_EPOCH);
 		return;
 	}
-	if (f->epoch > rx->epoch)
-		chan_rx_new_epoch(rx, f->epoch, cb, arg);
-	if (f->seq <= rx->last ||
-	    (rx->npend > 0 && f->seq <= rx->pend[rx->npend - 1].f.seq)) {
+	if ((f->epoch == rx->epoch && f->seq <= rx->last) ||
+	    (rx->npend > 0 && f->epoch == rx->pend[rx->npend - 1].f.epoch &&
+	    f->seq <= rx->pend[rx->npend - 1].f.seq)) {
 		cb(arg, f, CHAN_REPLAY);
 		return;
 	}
@@ -288,6 +310,7 @@ chan_rx_covers(struct chan_rx *rx, const struct seal *s)
 	uint8_t	 c[SHA256_LEN];
 	size_t	 i;
 
+	/* chan_rx_other_epochs left only frames of s->epoch. */
 	if (rx->npend == 0 || rx->pend[0].f.seq != s->first ||
 	    rx->pend[rx->npend - 1].f.seq != s->last ||
 	    s->last - s->first != rx->npend - 1)
@@ -300,16 +323,42 @@ chan_rx_covers(struct chan_rx *rx, const struct seal *s)
 	return ct_equal(c, s->chain, SHA256_LEN);
 }
 
+/*
+ * A seal that does not verify is reported as itself and changes nothing:
+ * anyone who can write to the channel could send one, and the frames held
+ * may still be covered by their genuine seal. If that seal was damaged
+ * instead, the next authentic one shows them stale (chan_rx_stale).
+ */
 static void
-chan_rx_bad_seal(struct chan_rx *rx, const struct frame *f, chan_rx_cb *cb,
+chan_rx_bad_seal(const struct frame *f, chan_rx_cb *cb, void *arg)
+{
+	cb(arg, f, CHAN_BAD_SEAL);
+}
+
+/* Held frames of s's epoch before s->first: their own seal never came
+ * through intact, so they can never be verified. */
+static void
+chan_rx_stale(struct chan_rx *rx, const struct seal *s, chan_rx_cb *cb,
     void *arg)
 {
-	/* A forged or damaged seal alone is reported as itself. */
-	if (rx->npend == 0)
-		cb(arg, f, CHAN_BAD_SEAL);
-	else
-		chan_rx_report(rx, CHAN_BAD_SEAL, cb, arg);
-	rx->synced = 0;
+	struct rx_pend	*p;
+	size_t		 i, keep = 0;
+
+	for (i = 0; i < rx->npend; i++) {
+		p = &rx->pend[i];
+		if (p->f.seq >= s->first) {
+			rx->pend[keep++] = *p;
+			continue;
+		}
+		p->f.payload = rx->pbuf.data + p->off + p->len -
+		    p->f.payload_len;
+		cb(arg, &p->f, CHAN_BAD_SEAL);
+		/* Reported, not lost: no gap, but no chain through them. */
+		rx->synced = 0;
+	}
+	rx->npend = keep;
+	if (keep == 0)
+		buf_reset(&rx->pbuf);
 }
 
 static int
@@ -321,7 +370,7 @@ chan_rx_seal(struct chan_rx *rx, const struct frame *f, chan_rx_cb *cb,
 	size_t		 i;
 
 	if (seal_decode(f, &s) != 0) {
-		chan_rx_bad_seal(rx, f, cb, arg);
+		chan_rx_bad_seal(f, cb, arg);
 		return 0;
 	}
 	/* Nothing new (a replayed or old seal): not worth a verification. */
@@ -331,11 +380,17 @@ chan_rx_seal(struct chan_rx *rx, const struct frame *f, chan_rx_cb *cb,
 	/* The signature covers the sender's digest as sent: a different
 	 * policy shows as CHAN_DIGEST on each frame, not as a bad seal. */
 	if (seal_verify(rx->verify, rx->key, rx->dir, &s) != 0) {
-		chan_rx_bad_seal(rx, f, cb, arg);
+		chan_rx_bad_seal(f, cb, arg);
 		return 0;
 	}
-	if (s.epoch > rx->epoch)
-		chan_rx_new_epoch(rx, s.epoch, cb, arg);
+	chan_rx_other_epochs(rx, s.epoch, cb, arg);
+	chan_rx_stale(rx, &s, cb, arg);
+	if (s.epoch > rx->epoch) {
+		/* The sender restarted: the only way to a new epoch. */
+		rx->epoch = s.epoch;
+		rx->last = 0;
+		rx->synced = 0;
+	}
 
 	if (!chan_rx_covers(rx, &s)) {
 		/* Authentic seal, but what we hold was altered or partly

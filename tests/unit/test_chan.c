@@ -470,15 +470,19 @@ test_flipped_byte(void **state)
 	assert_int_equal(nev, 10);
 	expect_frames(5, 6, 5, CHAN_OK);
 
-	/* A signature byte: the seal itself is refused. */
+	/* A signature byte: the seal itself is refused at once; the frames
+	 * it covered are refused when the next authentic seal shows that
+	 * theirs will never come, and that batch is delivered. */
 	split(&B[2], offs, lens, kinds, 8);
 	B[2].data[offs[5] + lens[5] - 1] ^= 0x80;
 	feed(rx, &B[2]);
-	assert_int_equal(nev, 15);
-	expect_frames(10, 11, 5, CHAN_BAD_SEAL);
+	assert_int_equal(nev, 11);
+	assert_int_equal(evs[10].verdict, CHAN_BAD_SEAL);
+	assert_int_equal(evs[10].kind, FRAME_SEAL);
 	feed(rx, &B[3]);
-	assert_int_equal(nev, 20);
-	expect_frames(15, 16, 5, CHAN_OK);
+	assert_int_equal(nev, 21);
+	expect_frames(11, 11, 5, CHAN_BAD_SEAL);
+	expect_frames(16, 16, 5, CHAN_OK);
 	chan_rx_close(rx);
 	chan_tx_close(tx);
 }
@@ -565,6 +569,72 @@ test_old_epoch(void **state)
 	chan_rx_close(rx);
 }
 
+/*
+ * Unsealed bytes never move the receiver: a forged frame of a far newer
+ * epoch, even in the middle of a genuine batch, neither spoils the batch
+ * nor makes later genuine frames look old; nor does a forged seal.
+ */
+static void
+test_forged_epoch(void **state)
+{
+	struct chan_tx	*tx;
+	struct chan_rx	*rx;
+	struct frame	 f;
+	struct buf	 forged, fseal;
+	struct seal	 sl;
+	EVP_MD_CTX	*md;
+
+	(void)state;
+	tx = raw_tx(key_a, digest1);
+	batch(tx, 1, 2, &B[0]);
+	batch(tx, 3, 2, &B[1]);
+	batch(tx, 5, 1, &B[2]);
+	chan_tx_close(tx);
+
+	memset(&f, 0, sizeof(f));
+	f.kind = FRAME_ONEWAY;
+	f.epoch = 0xfffffff0;
+	f.seq = 1;
+	memcpy(f.digest, digest1, SHA256_LEN);
+	f.payload = (const uint8_t *)"msg-666";
+	f.payload_len = 7;
+	buf_init(&forged, 4096);
+	assert_int_equal(frame_encode(&forged, &f), 0);
+	/* A seal for it by the wrong key. */
+	memset(&sl, 0, sizeof(sl));
+	sl.epoch = f.epoch;
+	sl.first = sl.last = 1;
+	memcpy(sl.digest, digest1, SHA256_LEN);
+	assert_non_null(md = EVP_MD_CTX_new());
+	assert_int_equal(seal_sign(md, key_b, FERRY_INWARD, &sl), 0);
+	EVP_MD_CTX_free(md);
+	buf_init(&fseal, 4096);
+	assert_int_equal(seal_encode(&fseal, &sl), 0);
+
+	rx = rx_new(NULL, NULL);
+	feed(rx, &B[0]);
+	feed_frames(rx, &B[1], 0, 1);	/* msg-3 */
+	feed(rx, &forged);
+	feed_frames(rx, &B[1], 1, -1);	/* msg-4 and the seal */
+	feed(rx, &forged);
+	feed(rx, &fseal);
+	feed(rx, &B[2]);
+	/* msg-1,2 ok; the forged frame set aside; msg-3,4 ok; the forged
+	 * seal refused; the second forged frame set aside by msg-5's seal. */
+	assert_int_equal(nev, 8);
+	expect_frames(0, 1, 2, CHAN_OK);
+	expect_frames(2, 666, 1, CHAN_UNSEALED);
+	expect_frames(3, 3, 2, CHAN_OK);
+	assert_int_equal(evs[5].verdict, CHAN_BAD_SEAL);
+	assert_int_equal(evs[5].kind, FRAME_SEAL);
+	expect_frames(6, 666, 1, CHAN_UNSEALED);
+	expect_frames(7, 5, 1, CHAN_OK);
+	assert_int_equal(evs[7].epoch, 1);
+	buf_free(&forged);
+	buf_free(&fseal);
+	chan_rx_close(rx);
+}
+
 static void
 test_wrong_key_and_digest(void **state)
 {
@@ -577,21 +647,25 @@ test_wrong_key_and_digest(void **state)
 	chan_tx_close(tx);
 	rx = rx_new(NULL, NULL);
 	feed(rx, &B[0]);
-	assert_int_equal(nev, 4);
-	expect_frames(0, 1, 4, CHAN_BAD_SEAL);
-	/* A forged seal alone is reported as itself. */
+	/* A forged seal is reported as itself; what it claims to cover is
+	 * neither delivered nor thrown away on its word. */
+	assert_int_equal(nev, 1);
+	assert_int_equal(evs[0].verdict, CHAN_BAD_SEAL);
+	assert_int_equal(evs[0].kind, FRAME_SEAL);
 	feed_frames(rx, &B[0], 4, 5);
-	assert_int_equal(nev, 5);
-	assert_int_equal(evs[4].verdict, CHAN_BAD_SEAL);
-	assert_int_equal(evs[4].kind, FRAME_SEAL);
+	assert_int_equal(nev, 2);
+	assert_int_equal(evs[1].verdict, CHAN_BAD_SEAL);
+	assert_int_equal(evs[1].kind, FRAME_SEAL);
 
-	/* The right key under another policy: authentic, wrong digest. */
+	/* The right key under another policy: authentic, wrong digest. Its
+	 * newer epoch gives up the frames no genuine seal covered. */
 	tx = raw_tx(key_a, digest2);
 	batch(tx, 1, 4, &B[1]);
 	chan_tx_close(tx);
 	feed(rx, &B[1]);
-	assert_int_equal(nev, 9);
-	expect_frames(5, 1, 4, CHAN_DIGEST);
+	assert_int_equal(nev, 10);
+	expect_frames(2, 1, 4, CHAN_UNSEALED);
+	expect_frames(6, 1, 4, CHAN_DIGEST);
 	chan_rx_close(rx);
 }
 
@@ -1018,6 +1092,7 @@ main(void)
 		T(test_flipped_byte),
 		T(test_replay),
 		T(test_old_epoch),
+		T(test_forged_epoch),
 		T(test_wrong_key_and_digest),
 		T(test_restart_keeps_replay_guard),
 		T(test_mid_stream_and_gaps),
