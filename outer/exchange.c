@@ -368,17 +368,10 @@ exchange_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-exchange_conn_gone(struct outer *o, struct conn *c)
+exchange_conn_gone(struct exchange *ex)
 {
-	size_t		 i;
-	struct exchange	*ex;
-
-	(void)o;
 	/* The exchange stays until answered or timed out, for the record. */
-	for (i = 0; i < o->npending_slots; i++)
-		for (ex = o->pending[i]; ex != NULL; ex = ex->next)
-			if (ex->conn == c)
-				ex->conn = NULL;
+	ex->conn = NULL;
 }
 
 void

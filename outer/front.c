@@ -42,8 +42,8 @@ static void	conn_process(struct conn *);
 static void
 conn_free(struct conn *c)
 {
-	if (c->state == CONN_BUSY || c->ex != NULL)
-		exchange_conn_gone(c->o, c);
+	if (c->ex != NULL)
+		exchange_conn_gone(c->ex);
 	bufferevent_free(c->bev);
 	if (c->prev != NULL)
 		c->prev->next = c->next;

@@ -97,7 +97,7 @@ void	 exchange_start(struct outer *, struct conn *, const struct http_req *,
 /* Head-level decisions before the body is read: 0 to read the body, or an
  * HTTP status already answered (the connection then closes). */
 int	 exchange_admit(struct outer *, struct conn *, struct http_req *);
-void	 exchange_conn_gone(struct outer *, struct conn *);
+void	 exchange_conn_gone(struct exchange *);
 void	 exchange_frame(void *arg, const struct frame *, int verdict);
 void	 exchange_fail_all(struct outer *, int status, const char *error,
 	    const char *message);

@@ -159,3 +159,19 @@ is "after inner restarts, bill.query works again" \
     "$STATUS $(jbody .rows | jq -cS .)" "200 $(bill_expected 42 3)"
 is "the payment refused with 503 was never applied" \
     "$(sql "SELECT count(*) FROM payments WHERE payment_id = 'PAY2026E2E0000004'")" 0
+
+# --- a client that leaves while its exchange is in flight ----------------------
+
+# Inner paused: the request crosses and waits; the client gives up first.
+kill -STOP "${E2E_PID[inner]}"
+rm -f "$E2E_DIR/headers"
+STATUS=$(curl -s --max-time 0.5 --interface "$WECHAT" -o /dev/null \
+    -D "$E2E_DIR/headers" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary '{"customer_id":"0000000043","month":"2026-04"}' \
+    "$E2E_URL/v1/bill.query")
+kill -CONT "${E2E_PID[inner]}"
+is "a client that gives up gets nothing" "${STATUS:-000}" 000
+check_audit "the late answer is audited as client_gone" outer \
+    '.event == "reply" and .reason == "client_gone" and .status == 200'
+post bill.query "$bill"
+is "outer serves on after the client left" "$STATUS" 200
