@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* The admission guard: new TCP connections to the listener, queued by netfilter (NFQUEUE), admitted or dropped and audited. */
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "outer/outer.h"
+
+#define GUARD_SOURCES	4096		/* table slots (power of two) */
+#define GUARD_PROBE	16		/* slots looked at per source */
+#define GUARD_COPY	128		/* bytes of each packet we read */
+#define GUARD_QMAXLEN	1024		/* packets the kernel holds for us */
+#define GUARD_PROC_MAX	(4 * 1024 * 1024)	/* /proc/net/tcp bytes */
+
+/* One source address: its token bucket for new connections. */
+struct gsrc {
+	int		 family;	/* 0: free slot */
+	uint8_t		 addr[16];
+	double		 tokens;
+	uint64_t	 last_ms;
+};
+
+struct guard_state {
+	struct mnl_socket	*nl;
+	struct event		*ev;
+	uint32_t		 portid;
+	uint16_t		 queue;
+	uint16_t		 port;		/* the listener's, host order */
+	char			*buf;		/* netlink messages */
+	size_t			 bufsz;
+	char			*proc;		/* /proc/net/tcp text */
+	struct gsrc		*tab;
+	struct outer		*o;
+	uint64_t		 nallow, ndeny;
+};
+
+/* What one queued packet is, once its bytes have been checked. */
+struct gpkt {
+	int		 family;
+	uint8_t		 addr[16];
+	uint16_t	 dport;
+};
+
+static uint32_t
+gsrc_hash(int family, const uint8_t *addr)
+{
+	uint32_t	 h = 2166136261u;
+	size_t		 i, n = family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h;
+}
+
+/* The bucket of a source, taking over the stalest slot in its probe
+ * window when none is free: state is bounded whatever the sources. */
+static struct gsrc *
+gsrc_get(struct guard_state *g, const struct gpkt *p, uint64_t now)
+{
+	struct gsrc	*s, *victim = NULL;
+	uint32_t	 h = gsrc_hash(p->family, p->addr);
+	size_t		 i, n = p->family == AF_INET ? 4 : 16;
+	const struct guard *cfg = &g->o->policy->outer.guard;
+
+	for (i = 0; i < GUARD_PROBE; i++) {
+		s = &g->tab[(h + i) & (GUARD_SOURCES - 1)];
+		if (s->family == p->family && memcmp(s->addr, p->addr, n) == 0)
+			return s;
+		if (s->family == 0) {
+			victim = s;
+			break;
+		}
+		if (victim == NULL || s->last_ms < victim->last_ms)
+			victim = s;
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->family = p->family;
+	memcpy(victim->addr, p->addr, n);
+	victim->tokens = cfg->burst;
+	victim->last_ms = now;
+	return victim;
+}
+
+/* 1 if the source may open one more connection now (and takes a token). */
+static int
+gsrc_take(struct guard_state *g, struct gsrc *s, uint64_t now)
+{
+	const struct guard	*cfg = &g->o->policy->outer.guard;
+
+	s->tokens += (double)(now - s->last_ms) * cfg->rate / 1000.0;
+	if (s->tokens > cfg->burst)
+		s->tokens = cfg->burst;
+	s->last_ms = now;
+	if (s->tokens < 1.0)
+		return 0;
+	s->tokens -= 1.0;
+	return 1;
+}
+
+/* Reads a /proc file whole into g->proc; -EFBIG past GUARD_PROC_MAX. */
+static int
+proc_read(struct guard_state *g, const char *path, size_t *ret_len)
+{
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? (*ret_len = 0, 0) : -errno;
+	for (;;) {
+		if (got == GUARD_PROC_MAX) {
+			r = -EFBIG;
+			break;
+		}
+		n = read(fd, g->proc + got, GUARD_PROC_MAX - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (r == 0) {
+		g->proc[got] = '\0';
+		*ret_len = got;
+	}
+	return r;
+}
+
+/*
+ * Connections this source holds to the listener, by the kernel's socket
+ * table of this network namespace (ESTABLISHED, SYN_RECV, CLOSE_WAIT).
+ * The table prints each 32-bit word of an address in host byte order.
+ */
+static int
+count_conns(struct guard_state *g, const struct gpkt *p, uint32_t *ret)
+{
+	const char	*path = p->family == AF_INET ? "/proc/self/net/tcp" :
+			    "/proc/self/net/tcp6";
+	char		 want[33], *line, *next;
+	size_t		 len, i, nwords = p->family == AF_INET ? 1 : 4;
+	uint32_t	 w, n = 0;
+	unsigned	 lport, st;
+	int		 r;
+
+	for (i = 0; i < nwords; i++) {
+		memcpy(&w, p->addr + 4 * i, 4);
+		snprintf(want + 8 * i, 9, "%08X", w);
+	}
+	if ((r = proc_read(g, path, &len)) != 0)
+		return r;
+	for (line = g->proc; line != NULL && *line != '\0'; line = next) {
+		char	 rem[33], loc[33];
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (sscanf(line, " %*u: %32[0-9A-F]:%x %32[0-9A-F]:%*x %x",
+		    loc, &lport, rem, &st) != 4)
+			continue;	/* the header line */
+		if (lport != g->port || strcmp(rem, want) != 0)
+			continue;
+		if (st == 0x01 || st == 0x03 || st == 0x08)
+			n++;
+	}
+	*ret = n;
+	return 0;
+}
+
+/* The source and destination port of a TCP packet, from untrusted bytes
+ * (whatever the rule queued: only what is checked here is believed). */
+static int
+parse_packet(const uint8_t *untrusted, size_t len, struct gpkt *ret)
+{
+	struct reader	 rd;
+	const uint8_t	*ip;
+	uint8_t		 v, proto;
+	size_t		 hl;
+	uint16_t	 dport;
+
+	reader_init(&rd, untrusted, len);
+	if (reader_get_bytes(&rd, 1, &ip) != 0)
+		return -EBADMSG;
+	v = ip[0] >> 4;
+	if (v == 4) {
+		hl = (size_t)(ip[0] & 0x0f) * 4;
+		if (hl < 20 || len < hl + 4)
+			return -EBADMSG;
+		proto = untrusted[9];
+		memset(ret, 0, sizeof(*ret));
+		ret->family = AF_INET;
+		memcpy(ret->addr, untrusted + 12, 4);
+	} else if (v == 6) {
+		hl = 40;
+		if (len < hl + 4)
+			return -EBADMSG;
+		proto = untrusted[6];	/* extension headers: not TCP here */
+		memset(ret, 0, sizeof(*ret));
+		ret->family = AF_INET6;
+		memcpy(ret->addr, untrusted + 8, 16);
+	} else
+		return -EBADMSG;
+	if (proto != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	dport = (uint16_t)(untrusted[hl + 2] << 8 | untrusted[hl + 3]);
+	ret->dport = dport;
+	return 0;
+}
+
+static void
+guard_audit(struct guard_state *g, const struct gpkt *p, const char *peer,
+    const char *reason)
+{
+	struct audit_record	 rec;
+	char			 addr[INET6_ADDRSTRLEN];
+	int			 r;
+
+	if (inet_ntop(p->family, p->addr, addr, sizeof(addr)) == NULL)
+		strcpy(addr, "?");
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "guard";
+	rec.peer = peer;
+	rec.addr = addr;
+	rec.decision = "deny";
+	rec.reason = reason;
+	rec.size = rec.rows = rec.latency_us = -1;
+	/* Invariant 5: the refusal is written before the packet is dropped;
+	 * a journal that cannot be written is a broken daemon. */
+	if ((r = audit_append(g->o->audit, &rec)) != 0)
+		fatalx("audit: %s", strerror(-r));
+}
+
+/* NULL to admit, or the reason for refusing. */
+static const char *
+guard_decide(struct guard_state *g, const struct gpkt *p,
+    const struct peer **ret_peer)
+{
+	const struct guard	*cfg = &g->o->policy->outer.guard;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	uint64_t		 now = mono_ms();
+	uint32_t		 n;
+
+	memset(&ss, 0, sizeof(ss));
+	if (p->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, p->addr, 4);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, p->addr, 16);
+	}
+	*ret_peer = policy_peer_by_addr(g->o->policy, (struct sockaddr *)&ss);
+	if (p->dport != g->port)
+		return "port";
+	if (*ret_peer == NULL)
+		return "unknown_address";
+	if (!gsrc_take(g, gsrc_get(g, p, now), now))
+		return "connection_rate";
+	if (count_conns(g, p, &n) != 0 || n >= cfg->conns)
+		return "connections";
+	return NULL;
+}
+
+static int
+verdict(struct guard_state *g, uint32_t id, int accept)
+{
+	char		 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr	*nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, g->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
+	/* The nft ruleset admits new connections to the listener only with
+	 * this mark: no guard verdict, no connection (fail closed). */
+	if (accept)
+		nfq_nlmsg_verdict_put_mark(nlh, GUARD_MARK);
+	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
+packet_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct guard_state		*g = arg;
+	struct nlattr			*attr[NFQA_MAX + 1] = { 0 };
+	struct nfqnl_msg_packet_hdr	*ph;
+	const struct peer		*peer = NULL;
+	const char			*why;
+	struct gpkt			 p;
+	uint32_t			 id;
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL)
+		return MNL_CB_OK;	/* not a packet: nothing to answer */
+	if (mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return MNL_CB_OK;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	id = ntohl(ph->packet_id);
+	if (attr[NFQA_PAYLOAD] == NULL ||
+	    parse_packet(mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
+	    mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), &p) != 0) {
+		/* Nothing to name in the journal; dropped all the same. */
+		g->ndeny++;
+		(void)verdict(g, id, 0);
+		return MNL_CB_OK;
+	}
+	if ((why = guard_decide(g, &p, &peer)) == NULL) {
+		g->nallow++;
+		if (verdict(g, id, 1) != 0)
+			log_warn("guard: verdict");
+		return MNL_CB_OK;
+	}
+	g->ndeny++;
+	guard_audit(g, &p, peer != NULL ? peer->name : NULL, why);
+	if (verdict(g, id, 0) != 0)
+		log_warn("guard: verdict");
+	return MNL_CB_OK;
+}
+
+static void
+guard_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct guard_state	*g = arg;
+	ssize_t			 n;
+	int			 i;
+
+	(void)fd;
+	(void)what;
+	/* A bounded batch per wake-up, so the loop keeps serving clients. */
+	for (i = 0; i < 64; i++) {
+		n = recv(mnl_socket_get_fd(g->nl), g->buf, g->bufsz,
+		    MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == ENOBUFS)
+				/* The kernel dropped packets for us: those
+				 * connections were refused (fail closed). */
+				log_warnx("guard: queue overrun, packets "
+				    "dropped");
+			else if (errno != EAGAIN && errno != EINTR)
+				log_warn("guard: recv");
+			return;
+		}
+		if (mnl_cb_run(g->buf, (size_t)n, 0, g->portid, packet_cb,
+		    g) < 0 && errno != EINTR)
+			log_warn("guard: netlink message");
+	}
+}
+
+static int
+guard_config(struct guard_state *g, uint8_t cmd, int params)
+{
+	char		 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr	*nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, g->queue);
+	if (cmd != 0)
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, cmd);
+	if (params) {
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, GUARD_COPY);
+		nfq_nlmsg_cfg_put_qmaxlen(nlh, GUARD_QMAXLEN);
+	}
+	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The listener's port, from the bound socket. */
+static int
+listener_port(struct outer *o, uint16_t *ret)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 fd;
+
+	if (o->listener == NULL ||
+	    (fd = evconnlistener_get_fd(o->listener)) < 0)
+		return -ENOTCONN;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		*ret = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		*ret = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+int
+guard_start(struct outer *o)
+{
+	const struct guard	*cfg = &o->policy->outer.guard;
+	struct guard_state	*g;
+	int			 r;
+
+	if (!cfg->present)
+		return 0;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return -ENOMEM;
+	g->o = o;
+	g->queue = cfg->queue;
+	g->bufsz = 0xffff + (MNL_SOCKET_BUFFER_SIZE / 2);
+	if ((r = listener_port(o, &g->port)) != 0)
+		goto fail;
+	if ((g->buf = malloc(g->bufsz)) == NULL ||
+	    (g->proc = malloc(GUARD_PROC_MAX + 1)) == NULL ||
+	    (g->tab = calloc(GUARD_SOURCES, sizeof(*g->tab))) == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if ((g->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) ==
+	    NULL ||
+	    mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	g->portid = mnl_socket_get_portid(g->nl);
+	/* Another process bound to this queue makes BIND fail: EBUSY. */
+	if ((r = guard_config(g, NFQNL_CFG_CMD_BIND, 0)) != 0 ||
+	    (r = guard_config(g, 0, 1)) != 0)
+		goto fail;
+	if ((g->ev = event_new(o->base, mnl_socket_get_fd(g->nl),
+	    EV_READ | EV_PERSIST, guard_read_cb, g)) == NULL ||
+	    event_add(g->ev, NULL) != 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	o->guard = g;
+	log_info("guard: queue %u, port %u, %u/s burst %u, %u connections "
+	    "per source", g->queue, g->port, cfg->rate, cfg->burst,
+	    cfg->conns);
+	return 0;
+ fail:
+	if (g->ev != NULL)
+		event_free(g->ev);
+	if (g->nl != NULL)
+		mnl_socket_close(g->nl);
+	free(g->tab);
+	free(g->proc);
+	free(g->buf);
+	free(g);
+	return r;
+}
+
+void
+guard_stop(struct outer *o)
+{
+	struct guard_state	*g = o->guard;
+
+	if (g == NULL)
+		return;
+	log_info("guard: %llu admitted, %llu refused",
+	    (unsigned long long)g->nallow, (unsigned long long)g->ndeny);
+	/* Closing the socket unbinds the queue: new connections are then
+	 * dropped by the kernel (no bypass), not passed. */
+	event_free(g->ev);
+	mnl_socket_close(g->nl);
+	free(g->tab);
+	free(g->proc);
+	free(g->buf);
+	free(g);
+	o->guard = NULL;
+}
