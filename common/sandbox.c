@@ -79,6 +79,12 @@ static const int sandbox_outer[] = {
 	SCMP_SYS(sendto), SCMP_SYS(sendmsg),
 };
 
+/* outer's guard process: its netlink socket and a socket to outer. */
+static const int sandbox_guard[] = {
+	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
+	SCMP_SYS(sendmsg),
+};
+
 /* inner: its database and the ferry ends only: no listening, no accept. */
 static const int sandbox_inner[] = {
 	SCMP_SYS(flock),
@@ -113,21 +119,29 @@ sandbox_lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid)
 }
 
 int
-sandbox_drop(int change_id, uid_t uid, gid_t gid)
+sandbox_drop(int change_id, uid_t uid, gid_t gid, int keep_cap)
 {
 	uid_t	 ru, eu, su;
 	gid_t	 rg, eg, sg;
+	int	 want;
 
 	/* The bounding set first, while CAP_SETPCAP is still held. */
 	if (geteuid() == 0) {
 		capng_clear(CAPNG_SELECT_BOUNDS);
+		if (keep_cap >= 0 && capng_update(CAPNG_ADD,
+		    CAPNG_BOUNDING_SET, (unsigned)keep_cap) != 0)
+			return -EINVAL;
 		if (capng_apply(CAPNG_SELECT_BOUNDS) != 0)
 			return -EPERM;
 	}
 	if (change_id) {
+		if (keep_cap >= 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+			return -errno;
 		if (setgroups(1, &gid) == -1 ||
 		    setresgid(gid, gid, gid) == -1 ||
 		    setresuid(uid, uid, uid) == -1)
+			return -errno;
+		if (keep_cap >= 0 && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
 			return -errno;
 		if (getresuid(&ru, &eu, &su) == -1 ||
 		    getresgid(&rg, &eg, &sg) == -1)
@@ -139,12 +153,19 @@ sandbox_drop(int change_id, uid_t uid, gid_t gid)
 		if (setuid(0) == 0 || seteuid(0) == 0)
 			return -EPERM;
 	}
-	/* Effective, permitted, inheritable (and ambient): none. */
+	/* Effective, permitted, inheritable (and ambient): none, or keep_cap
+	 * alone in effective and permitted. */
 	capng_clear(CAPNG_SELECT_CAPS);
+	if (keep_cap >= 0 && capng_update(CAPNG_ADD, CAPNG_EFFECTIVE |
+	    CAPNG_PERMITTED, (unsigned)keep_cap) != 0)
+		return -EINVAL;
 	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
 		return -EPERM;
+	want = keep_cap >= 0 ? CAPNG_PARTIAL : CAPNG_NONE;
 	if (capng_get_caps_process() != 0 ||
-	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+	    capng_have_capabilities(CAPNG_SELECT_CAPS) != want ||
+	    (keep_cap >= 0 && !capng_have_capability(CAPNG_EFFECTIVE,
+	    (unsigned)keep_cap)))
 		return -EPERM;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return -errno;
@@ -192,6 +213,10 @@ sandbox_seccomp(enum sandbox_role role)
 	case SANDBOX_OUTER:
 		r = add_list(ctx, sandbox_outer, sizeof(sandbox_outer) /
 		    sizeof(sandbox_outer[0]));
+		break;
+	case SANDBOX_GUARD:
+		r = add_list(ctx, sandbox_guard, sizeof(sandbox_guard) /
+		    sizeof(sandbox_guard[0]));
 		break;
 	case SANDBOX_INNER:
 		r = add_list(ctx, sandbox_inner, sizeof(sandbox_inner) /

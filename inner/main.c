@@ -371,7 +371,7 @@ daemon_confine(struct daemon *d, int no_sandbox)
 	if (user == NULL && geteuid() == 0)
 		log_warnx("no user in the inner block: staying uid 0 "
 		    "(without capabilities)");
-	if ((r = sandbox_drop(user != NULL, uid, gid)) != 0)
+	if ((r = sandbox_drop(user != NULL, uid, gid, -1)) != 0)
 		fatalx("cannot drop privileges: %s", strerror(-r));
 	if ((r = sandbox_seccomp(SANDBOX_INNER)) != 0)
 		fatalx("cannot install the seccomp filter: %s", strerror(-r));

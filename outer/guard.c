@@ -2,15 +2,32 @@
 /* Copyright (c) 2026 The isogate authors */
 /* The admission guard: new TCP connections to the listener, queued by netfilter (NFQUEUE), admitted or dropped and audited. */
 
+/*
+ * Every nfnetlink message, verdicts included, needs CAP_NET_ADMIN at the
+ * time it is sent, and outer keeps no capability. So the guard is a process
+ * of its own (OpenSSH-style privilege separation): forked by outer before
+ * the drop, it keeps CAP_NET_ADMIN alone, runs under its own seccomp
+ * allow-list, reads nothing but queued packet headers and /proc's socket
+ * table, and sends each refusal to outer over a socketpair; outer, which
+ * owns the audit journal, validates and records it. When outer goes, the
+ * guard exits; with no reader the kernel drops queued packets (no bypass).
+ */
+
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/capability.h>
 #include <linux/netfilter.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +54,25 @@ struct gsrc {
 	uint64_t	 last_ms;
 };
 
+/* A refusal, guard process -> outer. Checked by outer before use. */
+struct guard_msg {
+	uint8_t		 family;
+	uint8_t		 reason;	/* index in guard_reasons */
+	uint16_t	 pad;
+	int32_t		 peer;		/* index in policy->peers, or -1 */
+	uint8_t		 addr[16];
+};
+
+static const char *const guard_reasons[] = {
+	"unknown_address", "connection_rate", "connections", "port",
+};
+enum { R_ADDRESS, R_RATE, R_CONNS, R_PORT, R_NONE };
+
 struct guard_state {
-	struct mnl_socket	*nl;
-	struct event		*ev;
+	struct mnl_socket	*nl;		/* guard process only */
+	int			 sp;		/* socketpair end */
+	pid_t			 pid;		/* outer: the guard process */
+	struct event		*ev;		/* outer: refusals to audit */
 	uint32_t		 portid;
 	uint16_t		 queue;
 	uint16_t		 port;		/* the listener's, host order */
@@ -48,8 +81,15 @@ struct guard_state {
 	char			*proc;		/* /proc/net/tcp text */
 	struct gsrc		*tab;
 	struct outer		*o;
+	int			 no_sandbox;
 	uint64_t		 nallow, ndeny;
 };
+
+static int
+syscall_close_range(unsigned lo, unsigned hi)
+{
+	return (int)syscall(SYS_close_range, lo, hi, 0U);
+}
 
 /* What one queued packet is, once its bytes have been checked. */
 struct gpkt {
@@ -228,31 +268,29 @@ parse_packet(const uint8_t *untrusted, size_t len, struct gpkt *ret)
 	return 0;
 }
 
+/* Guard process: hands a refusal to outer, which audits it. Blocks while
+ * outer is busy: the packet waits in the queue meanwhile. */
 static void
-guard_audit(struct guard_state *g, const struct gpkt *p, const char *peer,
-    const char *reason)
+guard_report(struct guard_state *g, const struct gpkt *p,
+    const struct peer *peer, int reason)
 {
-	struct audit_record	 rec;
-	char			 addr[INET6_ADDRSTRLEN];
-	int			 r;
+	struct guard_msg	 m;
+	ssize_t			 n;
 
-	if (inet_ntop(p->family, p->addr, addr, sizeof(addr)) == NULL)
-		strcpy(addr, "?");
-	memset(&rec, 0, sizeof(rec));
-	rec.event = "guard";
-	rec.peer = peer;
-	rec.addr = addr;
-	rec.decision = "deny";
-	rec.reason = reason;
-	rec.size = rec.rows = rec.latency_us = -1;
-	/* Invariant 5: the refusal is written before the packet is dropped;
-	 * a journal that cannot be written is a broken daemon. */
-	if ((r = audit_append(g->o->audit, &rec)) != 0)
-		fatalx("audit: %s", strerror(-r));
+	memset(&m, 0, sizeof(m));
+	m.family = (uint8_t)p->family;
+	m.reason = (uint8_t)reason;
+	m.peer = peer != NULL ? (int32_t)(peer - g->o->policy->peers) : -1;
+	memcpy(m.addr, p->addr, sizeof(m.addr));
+	do {
+		n = send(g->sp, &m, sizeof(m), MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		_exit(1);	/* outer is gone: stop guarding (fail closed) */
 }
 
-/* NULL to admit, or the reason for refusing. */
-static const char *
+/* R_NONE to admit, or the reason for refusing. */
+static int
 guard_decide(struct guard_state *g, const struct gpkt *p,
     const struct peer **ret_peer)
 {
@@ -273,14 +311,14 @@ guard_decide(struct guard_state *g, const struct gpkt *p,
 	}
 	*ret_peer = policy_peer_by_addr(g->o->policy, (struct sockaddr *)&ss);
 	if (p->dport != g->port)
-		return "port";
+		return R_PORT;
 	if (*ret_peer == NULL)
-		return "unknown_address";
+		return R_ADDRESS;
 	if (!gsrc_take(g, gsrc_get(g, p, now), now))
-		return "connection_rate";
+		return R_RATE;
 	if (count_conns(g, p, &n) != 0 || n >= cfg->conns)
-		return "connections";
-	return NULL;
+		return R_CONNS;
+	return R_NONE;
 }
 
 static int
@@ -307,9 +345,9 @@ packet_cb(const struct nlmsghdr *nlh, void *arg)
 	struct nlattr			*attr[NFQA_MAX + 1] = { 0 };
 	struct nfqnl_msg_packet_hdr	*ph;
 	const struct peer		*peer = NULL;
-	const char			*why;
 	struct gpkt			 p;
 	uint32_t			 id;
+	int				 why;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL)
 		return MNL_CB_OK;	/* not a packet: nothing to answer */
@@ -325,29 +363,26 @@ packet_cb(const struct nlmsghdr *nlh, void *arg)
 		(void)verdict(g, id, 0);
 		return MNL_CB_OK;
 	}
-	if ((why = guard_decide(g, &p, &peer)) == NULL) {
+	if ((why = guard_decide(g, &p, &peer)) == R_NONE) {
 		g->nallow++;
 		if (verdict(g, id, 1) != 0)
 			log_warn("guard: verdict");
 		return MNL_CB_OK;
 	}
 	g->ndeny++;
-	guard_audit(g, &p, peer != NULL ? peer->name : NULL, why);
+	guard_report(g, &p, peer, why);
 	if (verdict(g, id, 0) != 0)
 		log_warn("guard: verdict");
 	return MNL_CB_OK;
 }
 
+/* Guard process: reads what the kernel queued, a bounded batch at a time. */
 static void
-guard_read_cb(evutil_socket_t fd, short what, void *arg)
+guard_read(struct guard_state *g)
 {
-	struct guard_state	*g = arg;
-	ssize_t			 n;
-	int			 i;
+	ssize_t	 n;
+	int	 i;
 
-	(void)fd;
-	(void)what;
-	/* A bounded batch per wake-up, so the loop keeps serving clients. */
 	for (i = 0; i < 64; i++) {
 		n = recv(mnl_socket_get_fd(g->nl), g->buf, g->bufsz,
 		    MSG_DONTWAIT);
@@ -364,6 +399,106 @@ guard_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (mnl_cb_run(g->buf, (size_t)n, 0, g->portid, packet_cb,
 		    g) < 0 && errno != EINTR)
 			log_warn("guard: netlink message");
+	}
+}
+
+/* Closes every descriptor but stdio and the two the guard needs. */
+static int
+close_all_but(int a, int b)
+{
+	int	 lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if ((lo > 3 && syscall_close_range(3, (unsigned)lo - 1) != 0) ||
+	    (hi > lo + 1 && syscall_close_range((unsigned)lo + 1,
+	    (unsigned)hi - 1) != 0) ||
+	    syscall_close_range((unsigned)hi + 1, ~0U) != 0)
+		return -errno;
+	return 0;
+}
+
+static void __attribute__((noreturn))
+guard_child(struct guard_state *g, pid_t parent)
+{
+	const char	*user = g->o->policy->outer.user;
+	struct pollfd	 pfd[2];
+	uid_t		 uid = 0;
+	gid_t		 gid = 0;
+	int		 r;
+
+	log_init("isogate-outer[guard]", 0);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
+	    getppid() != parent)
+		_exit(1);
+	if (close_all_but(mnl_socket_get_fd(g->nl), g->sp) != 0)
+		fatal("guard: close_range");
+	if (user != NULL && (r = sandbox_lookup_user(user, &uid, &gid)) != 0)
+		fatalx("guard: user %s: %s", user, strerror(-r));
+	if ((r = sandbox_drop(user != NULL, uid, gid, CAP_NET_ADMIN)) != 0)
+		fatalx("guard: cannot drop privileges: %s", strerror(-r));
+	if (!g->no_sandbox && (r = sandbox_seccomp(SANDBOX_GUARD)) != 0)
+		fatalx("guard: cannot install the seccomp filter: %s",
+		    strerror(-r));
+	pfd[0].fd = mnl_socket_get_fd(g->nl);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = g->sp;
+	pfd[1].events = POLLIN;		/* outer never writes: EOF, HUP */
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("guard: poll");
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if (pfd[0].revents != 0)
+			guard_read(g);
+	}
+	log_info("guard: outer is gone; %llu admitted, %llu refused",
+	    (unsigned long long)g->nallow, (unsigned long long)g->ndeny);
+	_exit(0);
+}
+
+/* outer: one refusal from the guard process, checked, then audited. */
+static void
+guard_msg_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct guard_state	*g = arg;
+	const struct policy	*pol = g->o->policy;
+	struct audit_record	 rec;
+	struct guard_msg	 untrusted;
+	char			 addr[INET6_ADDRSTRLEN];
+	ssize_t			 n;
+	int			 r, i;
+
+	(void)what;
+	for (i = 0; i < 64; i++) {
+		n = recv(fd, &untrusted, sizeof(untrusted), MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+			fatalx("guard process exited: new connections are "
+			    "refused until outer restarts");
+		if ((size_t)n != sizeof(untrusted) ||
+		    (untrusted.family != AF_INET &&
+		    untrusted.family != AF_INET6) ||
+		    untrusted.reason >= R_NONE || untrusted.peer < -1 ||
+		    (untrusted.peer >= 0 &&
+		    (size_t)untrusted.peer >= pol->npeers) ||
+		    inet_ntop(untrusted.family, untrusted.addr, addr,
+		    sizeof(addr)) == NULL)
+			fatalx("guard process sent a malformed message");
+		memset(&rec, 0, sizeof(rec));
+		rec.event = "guard";
+		rec.peer = untrusted.peer >= 0 ?
+		    pol->peers[untrusted.peer].name : NULL;
+		rec.addr = addr;
+		rec.decision = "deny";
+		rec.reason = guard_reasons[untrusted.reason];
+		rec.size = rec.rows = rec.latency_us = -1;
+		if ((r = audit_append(g->o->audit, &rec)) != 0)
+			fatalx("audit: %s", strerror(-r));
 	}
 }
 
@@ -408,18 +543,21 @@ listener_port(struct outer *o, uint16_t *ret)
 }
 
 int
-guard_start(struct outer *o)
+guard_start(struct outer *o, int no_sandbox)
 {
 	const struct guard	*cfg = &o->policy->outer.guard;
 	struct guard_state	*g;
-	int			 r;
+	pid_t			 parent = getpid();
+	int			 r, sp[2] = { -1, -1 };
 
 	if (!cfg->present)
 		return 0;
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return -ENOMEM;
 	g->o = o;
+	g->sp = -1;
 	g->queue = cfg->queue;
+	g->no_sandbox = no_sandbox;
 	g->bufsz = 0xffff + (MNL_SOCKET_BUFFER_SIZE / 2);
 	if ((r = listener_port(o, &g->port)) != 0)
 		goto fail;
@@ -440,22 +578,49 @@ guard_start(struct outer *o)
 	if ((r = guard_config(g, NFQNL_CFG_CMD_BIND, 0)) != 0 ||
 	    (r = guard_config(g, 0, 1)) != 0)
 		goto fail;
-	if ((g->ev = event_new(o->base, mnl_socket_get_fd(g->nl),
-	    EV_READ | EV_PERSIST, guard_read_cb, g)) == NULL ||
-	    event_add(g->ev, NULL) != 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		r = -errno;
+		goto fail;
+	}
+	if ((g->pid = fork()) == -1) {
+		r = -errno;
+		goto fail;
+	}
+	if (g->pid == 0) {
+		close(sp[0]);
+		g->sp = sp[1];
+		guard_child(g, parent);
+	}
+	close(sp[1]);
+	sp[1] = -1;
+	g->sp = sp[0];
+	/* outer keeps only its end of the socketpair. */
+	mnl_socket_close(g->nl);
+	g->nl = NULL;
+	free(g->buf);
+	free(g->proc);
+	free(g->tab);
+	g->buf = g->proc = NULL;
+	g->tab = NULL;
+	if ((g->ev = event_new(o->base, g->sp, EV_READ | EV_PERSIST,
+	    guard_msg_cb, g)) == NULL || event_add(g->ev, NULL) != 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	o->guard = g;
 	log_info("guard: queue %u, port %u, %u/s burst %u, %u connections "
-	    "per source", g->queue, g->port, cfg->rate, cfg->burst,
-	    cfg->conns);
+	    "per source (process %ld)", g->queue, g->port, cfg->rate,
+	    cfg->burst, cfg->conns, (long)g->pid);
 	return 0;
  fail:
 	if (g->ev != NULL)
 		event_free(g->ev);
 	if (g->nl != NULL)
 		mnl_socket_close(g->nl);
+	if (sp[0] != -1)
+		close(sp[0]);
+	if (sp[1] != -1)
+		close(sp[1]);
 	free(g->tab);
 	free(g->proc);
 	free(g->buf);
@@ -470,15 +635,10 @@ guard_stop(struct outer *o)
 
 	if (g == NULL)
 		return;
-	log_info("guard: %llu admitted, %llu refused",
-	    (unsigned long long)g->nallow, (unsigned long long)g->ndeny);
-	/* Closing the socket unbinds the queue: new connections are then
-	 * dropped by the kernel (no bypass), not passed. */
+	/* The guard process sees the socketpair close and exits; the queue
+	 * then has no reader and the kernel drops new connections. */
 	event_free(g->ev);
-	mnl_socket_close(g->nl);
-	free(g->tab);
-	free(g->proc);
-	free(g->buf);
+	close(g->sp);
 	free(g);
 	o->guard = NULL;
 }

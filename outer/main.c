@@ -225,7 +225,7 @@ confine(struct outer *o, int no_sandbox)
 	if (user == NULL && geteuid() == 0)
 		log_warnx("no user in the outer block: staying uid 0 "
 		    "(without capabilities)");
-	if ((r = sandbox_drop(user != NULL, uid, gid)) != 0)
+	if ((r = sandbox_drop(user != NULL, uid, gid, -1)) != 0)
 		fatalx("cannot drop privileges: %s", strerror(-r));
 	if ((r = sandbox_seccomp(SANDBOX_OUTER)) != 0)
 		fatalx("cannot install the seccomp filter: %s", strerror(-r));
@@ -313,7 +313,7 @@ main(int argc, char **argv)
 	if ((r = front_listen(&o, o.policy->outer.listen)) != 0)
 		fatalx("listen %s: %s", o.policy->outer.listen, strerror(-r));
 	tx_connect(&o);
-	if ((r = guard_start(&o)) != 0)
+	if ((r = guard_start(&o, no_sandbox)) != 0)
 		fatalx("guard queue %u: %s", o.policy->outer.guard.queue,
 		    strerror(-r));
 	confine(&o, no_sandbox);

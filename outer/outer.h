@@ -110,9 +110,10 @@ void	 outer_new_id(struct outer *, uint8_t id[ID_LEN]);
 /* The mark an admitted connection's first packet carries; the generated nft
  * ruleset accepts new connections to the listener only with it. */
 #define GUARD_MARK		0x15090001
-/* With a guard in the policy: binds its NFQUEUE (root, before the drop)
- * and watches it on o->base; needs o->listener. 0 without a guard. */
-int	 guard_start(struct outer *);
+/* With a guard in the policy: binds its NFQUEUE (root, before the drop),
+ * forks the guard process (which keeps CAP_NET_ADMIN alone) and audits the
+ * refusals it reports on o->base; needs o->listener. 0 without a guard. */
+int	 guard_start(struct outer *, int no_sandbox);
 void	 guard_stop(struct outer *);
 
 /* front.c */
