@@ -145,13 +145,23 @@ check "without rules, outer reaches int" reach "$NS_OUT" "$INT_ADDR" 5432
 
 # --- rulesets and daemons ---------------------------------------------------
 
-"$ISOGATE_BIN"/isogate nft --side outer "$E2E_POLICY" >"$E2E_DIR/outer.nft" &&
-    "$ISOGATE_BIN"/isogate nft --side outer --iptables "$E2E_POLICY" >"$E2E_DIR/guard.sh" &&
-    "$ISOGATE_BIN"/isogate nft --side inner "$E2E_DIR/policy/netdb.policy" >"$E2E_DIR/inner.nft" ||
-    bail "isogate nft generates both rulesets"
-check "outer's ruleset loads with nft -f" ip netns exec "$NS_OUT" nft -f "$E2E_DIR/outer.nft"
-check "the guard's queue rule loads with iptables-nft" ip netns exec "$NS_OUT" sh -e "$E2E_DIR/guard.sh"
-check "inner's ruleset loads with nft -f" ip netns exec "$NS_IN" nft -f "$E2E_DIR/inner.nft"
+# deploy/nft-load: the side's ruleset, and outer's queue rule natively or,
+# on this kernel, with iptables-nft.
+nft_load()
+{
+	ip netns exec "$1" env ISOGATE="$ISOGATE_BIN/isogate" \
+	    sh "$E2E_ROOT/deploy/nft-load" "$2" "$3" >"$E2E_DIR/nft-load-$2.log" 2>&1
+}
+check "outer's ruleset and guard rule load (deploy/nft-load)" nft_load "$NS_OUT" outer "$E2E_POLICY" ||
+    diag "$(cat "$E2E_DIR/nft-load-outer.log")"
+check "the NFQUEUE rule is in place, without bypass" \
+    bash -c "ip netns exec '$NS_OUT' iptables-nft -S INPUT 2>/dev/null | grep -- '--dport $PORT' |
+	grep -- '-j NFQUEUE --queue-num $QUEUE\$'"
+check "loading again changes nothing (one queue rule)" \
+    bash -c "ip netns exec '$NS_OUT' env ISOGATE='$ISOGATE_BIN/isogate' sh '$E2E_ROOT/deploy/nft-load' outer '$E2E_POLICY' >/dev/null &&
+	test \"\$(ip netns exec '$NS_OUT' iptables-nft -S INPUT 2>/dev/null | grep -c NFQUEUE)\" = 1"
+check "inner's ruleset loads (deploy/nft-load)" nft_load "$NS_IN" inner "$E2E_DIR/policy/netdb.policy" ||
+    diag "$(cat "$E2E_DIR/nft-load-inner.log")"
 
 start_ns()
 {
