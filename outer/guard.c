@@ -7,8 +7,8 @@
  * time it is sent, and outer keeps no capability. So the guard is a process
  * of its own (OpenSSH-style privilege separation): forked by outer before
  * the drop, it keeps CAP_NET_ADMIN alone, runs under its own seccomp
- * allow-list, reads nothing but queued packet headers and /proc's socket
- * table, and sends each refusal to outer over a socketpair; outer, which
+ * allow-list, reads nothing but queued packet headers and the kernel's
+ * socket table (sock_diag), and sends each refusal to outer over a socketpair; outer, which
  * owns the audit journal, validates and records it. When outer goes, the
  * guard exits; with no reader the kernel drops queued packets (no bypass).
  */
@@ -22,6 +22,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
 #include <linux/netfilter.h>
 
 #include <errno.h>
@@ -44,14 +46,17 @@
 #define GUARD_PROBE	16		/* slots looked at per source */
 #define GUARD_COPY	128		/* bytes of each packet we read */
 #define GUARD_QMAXLEN	1024		/* packets the kernel holds for us */
-#define GUARD_PROC_MAX	(4 * 1024 * 1024)	/* /proc/net/tcp bytes */
+#define GUARD_DIAGBUF	(32 * 1024)	/* sock_diag replies, bytes */
 
-/* One source address: its token bucket for new connections. */
+/* One source address: its token bucket for new connections, and an upper
+ * bound of the connections it holds (those the kernel listed at the last
+ * count, plus every one admitted since: closed ones only make it loose). */
 struct gsrc {
 	int		 family;	/* 0: free slot */
 	uint8_t		 addr[16];
 	double		 tokens;
 	uint64_t	 last_ms;
+	uint32_t	 bound;		/* UINT32_MAX: not counted yet */
 };
 
 /* A refusal, guard process -> outer. Checked by outer before use. */
@@ -78,7 +83,10 @@ struct guard_state {
 	uint16_t		 port;		/* the listener's, host order */
 	char			*buf;		/* netlink messages */
 	size_t			 bufsz;
-	char			*proc;		/* /proc/net/tcp text */
+	struct mnl_socket	*diag;		/* guard process: sock_diag */
+	uint32_t		 diag_seq;
+	char			*diagbuf;	/* its messages (buf is busy
+						 * with the packet meanwhile) */
 	struct gsrc		*tab;
 	struct outer		*o;
 	int			 no_sandbox;
@@ -135,6 +143,7 @@ gsrc_get(struct guard_state *g, const struct gpkt *p, uint64_t now)
 	memcpy(victim->addr, p->addr, n);
 	victim->tokens = cfg->burst;
 	victim->last_ms = now;
+	victim->bound = UINT32_MAX;
 	return victim;
 }
 
@@ -154,77 +163,80 @@ gsrc_take(struct guard_state *g, struct gsrc *s, uint64_t now)
 	return 1;
 }
 
-/* Reads a /proc file whole into g->proc; -EFBIG past GUARD_PROC_MAX. */
-static int
-proc_read(struct guard_state *g, const char *path, size_t *ret_len)
-{
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 fd, r = 0;
+struct diag_count {
+	uint16_t	 port;
+	uint32_t	 n;
+};
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? (*ret_len = 0, 0) : -errno;
-	for (;;) {
-		if (got == GUARD_PROC_MAX) {
-			r = -EFBIG;
-			break;
-		}
-		n = read(fd, g->proc + got, GUARD_PROC_MAX - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (r == 0) {
-		g->proc[got] = '\0';
-		*ret_len = got;
-	}
-	return r;
+static int
+diag_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct diag_count		*dc = arg;
+	const struct inet_diag_msg	*m;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return MNL_CB_ERROR;
+	m = mnl_nlmsg_get_payload(nlh);
+	if (ntohs(m->id.idiag_sport) == dc->port)
+		dc->n++;
+	return MNL_CB_OK;
 }
 
 /*
- * Connections this source holds to the listener, by the kernel's socket
- * table of this network namespace (ESTABLISHED, SYN_RECV, CLOSE_WAIT).
- * The table prints each 32-bit word of an address in host byte order.
+ * Connections this source holds to the listener (ESTABLISHED, SYN_RECV,
+ * CLOSE_WAIT), asked of the kernel with sock_diag and filtered there by
+ * the source address. TIME_WAIT sockets are neither counted nor listed, so
+ * the cost follows the live connections, not the recent ones.
  */
 static int
 count_conns(struct guard_state *g, const struct gpkt *p, uint32_t *ret)
 {
-	const char	*path = p->family == AF_INET ? "/proc/self/net/tcp" :
-			    "/proc/self/net/tcp6";
-	char		 want[33], *line, *next;
-	size_t		 len, i, nwords = p->family == AF_INET ? 1 : 4;
-	uint32_t	 w, n = 0;
-	unsigned	 lport, st;
-	int		 r;
+	struct {
+		struct inet_diag_bc_op		op;
+		struct inet_diag_hostcond	hc;
+		uint8_t				addr[16];
+	} bc;
+	struct inet_diag_req_v2	*req;
+	struct nlmsghdr		*nlh;
+	struct diag_count	 dc = { g->port, 0 };
+	size_t			 alen = p->family == AF_INET ? 4 : 16;
+	size_t			 bclen = sizeof(bc.op) + sizeof(bc.hc) + alen;
+	ssize_t			 n;
+	uint32_t		 seq = ++g->diag_seq;
+	int			 r;
 
-	for (i = 0; i < nwords; i++) {
-		memcpy(&w, p->addr + 4 * i, 4);
-		snprintf(want + 8 * i, 9, "%08X", w);
-	}
-	if ((r = proc_read(g, path, &len)) != 0)
-		return r;
-	for (line = g->proc; line != NULL && *line != '\0'; line = next) {
-		char	 rem[33], loc[33];
-
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		if (sscanf(line, " %*u: %32[0-9A-F]:%x %32[0-9A-F]:%*x %x",
-		    loc, &lport, rem, &st) != 4)
-			continue;	/* the header line */
-		if (lport != g->port || strcmp(rem, want) != 0)
-			continue;
-		if (st == 0x01 || st == 0x03 || st == 0x08)
-			n++;
-	}
-	*ret = n;
+	nlh = mnl_nlmsg_put_header(g->diagbuf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = (uint8_t)p->family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	req->idiag_states = 1u << 1 | 1u << 3 | 1u << 8;	/* ESTAB,
+							 * SYN_RECV, CLOSE_WAIT */
+	/* One condition: the remote address is the source's. Passing it
+	 * jumps to the end (match); failing jumps past it (no match). */
+	memset(&bc, 0, sizeof(bc));
+	bc.op.code = INET_DIAG_BC_D_COND;
+	bc.op.yes = (uint8_t)bclen;
+	bc.op.no = (uint16_t)(bclen + 4);
+	bc.hc.family = (uint8_t)p->family;
+	bc.hc.prefix_len = (uint8_t)(alen * 8);
+	bc.hc.port = -1;
+	memcpy(bc.addr, p->addr, alen);
+	mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bclen, &bc);
+	if (mnl_socket_sendto(g->diag, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(g->diag, g->diagbuf, GUARD_DIAGBUF);
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(g->diagbuf, (size_t)n, seq,
+		    mnl_socket_get_portid(g->diag), diag_cb, &dc);
+	} while (r > MNL_CB_STOP);
+	if (r < 0)
+		return -errno;
+	*ret = dc.n;
 	return 0;
 }
 
@@ -298,8 +310,9 @@ guard_decide(struct guard_state *g, const struct gpkt *p,
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	struct gsrc		*s;
 	uint64_t		 now = mono_ms();
-	uint32_t		 n;
+	uint32_t		 n = 0;
 
 	memset(&ss, 0, sizeof(ss));
 	if (p->family == AF_INET) {
@@ -314,10 +327,19 @@ guard_decide(struct guard_state *g, const struct gpkt *p,
 		return R_PORT;
 	if (*ret_peer == NULL)
 		return R_ADDRESS;
-	if (!gsrc_take(g, gsrc_get(g, p, now), now))
+	s = gsrc_get(g, p, now);
+	if (!gsrc_take(g, s, now))
 		return R_RATE;
-	if (count_conns(g, p, &n) != 0 || n >= cfg->conns)
+	/* Ask the kernel only when the bound says the limit may be reached:
+	 * once per (limit - count) admissions, not per connection. */
+	if (s->bound >= cfg->conns) {
+		if (count_conns(g, p, &n) != 0)
+			return R_CONNS;		/* cannot tell: refuse */
+		s->bound = n;
+	}
+	if (s->bound >= cfg->conns)
 		return R_CONNS;
+	s->bound++;
 	return R_NONE;
 }
 
@@ -433,6 +455,12 @@ guard_child(struct guard_state *g, pid_t parent)
 		_exit(1);
 	if (close_all_but(mnl_socket_get_fd(g->nl), g->sp) != 0)
 		fatal("guard: close_range");
+	/* Opened after the sweep, before the filter that forbids socket(). */
+	if ((g->diag = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC)) ==
+	    NULL || mnl_socket_bind(g->diag, 0, MNL_SOCKET_AUTOPID) < 0)
+		fatal("guard: sock_diag socket");
+	if ((g->diagbuf = malloc(GUARD_DIAGBUF)) == NULL)
+		fatal("guard: malloc");
 	if (user != NULL && (r = sandbox_lookup_user(user, &uid, &gid)) != 0)
 		fatalx("guard: user %s: %s", user, strerror(-r));
 	if ((r = sandbox_drop(user != NULL, uid, gid, CAP_NET_ADMIN)) != 0)
@@ -562,7 +590,6 @@ guard_start(struct outer *o, int no_sandbox)
 	if ((r = listener_port(o, &g->port)) != 0)
 		goto fail;
 	if ((g->buf = malloc(g->bufsz)) == NULL ||
-	    (g->proc = malloc(GUARD_PROC_MAX + 1)) == NULL ||
 	    (g->tab = calloc(GUARD_SOURCES, sizeof(*g->tab))) == NULL) {
 		r = -ENOMEM;
 		goto fail;
@@ -598,9 +625,8 @@ guard_start(struct outer *o, int no_sandbox)
 	mnl_socket_close(g->nl);
 	g->nl = NULL;
 	free(g->buf);
-	free(g->proc);
 	free(g->tab);
-	g->buf = g->proc = NULL;
+	g->buf = NULL;
 	g->tab = NULL;
 	if ((g->ev = event_new(o->base, g->sp, EV_READ | EV_PERSIST,
 	    guard_msg_cb, g)) == NULL || event_add(g->ev, NULL) != 0) {
@@ -622,7 +648,6 @@ guard_start(struct outer *o, int no_sandbox)
 	if (sp[1] != -1)
 		close(sp[1]);
 	free(g->tab);
-	free(g->proc);
 	free(g->buf);
 	free(g);
 	return r;

@@ -57,7 +57,7 @@ trap netns_cleanup EXIT
 sed -i -e "s/127\.0\.0\.1:[0-9]\{1,\}/$OUT_ADDR:$PORT/" \
     -e "s/address { 127\.0\.0\.1 }/address { $PEER_ADDR }/" \
     -e "s/address { 127\.0\.0\.2 }/address { 10.9.1.4 }/" \
-    -e "/^outer[[:space:]]*{/a\\	guard queue $QUEUE rate 20/s burst 20 connections 32" \
+    -e "/^outer[[:space:]]*{/a\\	guard queue $QUEUE rate 20/s burst 20 connections 8" \
     "$E2E_POLICY"
 grep -q "listen $OUT_ADDR:$PORT" "$E2E_POLICY" && grep -q "guard queue $QUEUE" "$E2E_POLICY" ||
     bail "rewrite the policy for the topology" "$(cat "$E2E_POLICY")"
@@ -156,7 +156,7 @@ check "outer's ruleset and guard rule load (deploy/nft-load)" nft_load "$NS_OUT"
     diag "$(cat "$E2E_DIR/nft-load-outer.log")"
 check "the NFQUEUE rule is in place, without bypass" \
     bash -c "ip netns exec '$NS_OUT' iptables-nft -S INPUT 2>/dev/null | grep -- '--dport $PORT' |
-	grep -- '-j NFQUEUE --queue-num $QUEUE\$'"
+	grep -q -- '-j NFQUEUE --queue-num $QUEUE\$'"
 check "loading again changes nothing (one queue rule)" \
     bash -c "ip netns exec '$NS_OUT' env ISOGATE='$ISOGATE_BIN/isogate' sh '$E2E_ROOT/deploy/nft-load' outer '$E2E_POLICY' >/dev/null &&
 	test \"\$(ip netns exec '$NS_OUT' iptables-nft -S INPUT 2>/dev/null | grep -c NFQUEUE)\" = 1"
@@ -218,6 +218,26 @@ for ((i = 0; i < 20 && STATUS != 200; i++)); do
 	post bill.query '{"customer_id":"0000000007","month":"2026-05"}'
 done
 is "outer restarted: the peer is served again" "$STATUS" 200 || diag "$(last_response)"
+
+# Connections at once per source (8): twelve held open, the last refused.
+held=$(ip netns exec "$NS_EXT" python3 -c '
+import socket, time
+held = []
+for i in range(12):
+    s = socket.socket()
+    s.settimeout(1)
+    try:
+        s.connect(("'"$OUT_ADDR"'", '"$PORT"'))
+        held.append(s)
+    except OSError:
+        pass
+    time.sleep(0.02)
+print(len(held))
+')
+is "a source holding its 8 connections gets no ninth" "$held" 8
+check_audit "the guard audits it with reason connections" outer \
+    ".event == \"guard\" and .addr == \"$PEER_ADDR\" and .reason == \"connections\""
+sleep 1	# the held connections close; the bucket refills
 
 # The per-source connection rate (20/s, burst 20): a burst past it.
 ip netns exec "$NS_EXT" python3 -c '
