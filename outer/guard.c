@@ -448,8 +448,10 @@ guard_child(struct guard_state *g, pid_t parent)
 	int		 r;
 
 	log_init("isogate-outer[guard]", 0);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
+	/* A signal to the whole group (^C, systemd's stop) is outer's to
+	 * handle: the guard leaves when outer closes the socketpair. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
 	    getppid() != parent)
 		_exit(1);

@@ -174,6 +174,21 @@ start_ns outer "$NS_OUT"
 wait_log outer 'guard: queue' || not_ok "outer binds the guard queue" "$(e2e_log_tail outer)"
 E2E_READY_TIMEOUT=5 wait_log inner 'outward.*connected' || true
 
+# The guard process: outer's child, CAP_NET_ADMIN alone, its own filter.
+gpid=$(ps -o pid= --ppid "${E2E_PID[outer]}" | tr -d ' ' | head -n 1)
+if [ -n "$gpid" ]; then
+	st=$(cat "/proc/$gpid/status")
+	is "the guard process keeps CAP_NET_ADMIN alone, Seccomp 2, no_new_privs" \
+	    "$(sed -n 's/^\(CapEff\|CapPrm\|CapBnd\|Seccomp\|NoNewPrivs\):[[:space:]]*/\1=/p' <<<"$st" | tr '\n' ' ')" \
+	    "CapPrm=0000000000001000 CapEff=0000000000001000 CapBnd=0000000000001000 NoNewPrivs=1 Seccomp=2 "
+else
+	not_ok "outer has a guard process" "$(e2e_log_tail outer)"
+fi
+st=$(cat "/proc/${E2E_PID[outer]}/status")
+is "outer itself: no capability, Seccomp 2" \
+    "$(sed -n 's/^\(CapEff\|Seccomp\):[[:space:]]*/\1=/p' <<<"$st" | tr '\n' ' ')" \
+    "CapEff=0000000000000000 Seccomp=2 "
+
 # Clients in ext: lib.sh's http() runs curl, here inside ext.
 E2E_URL=http://$OUT_ADDR:$PORT
 WECHAT=$PEER_ADDR
@@ -209,6 +224,17 @@ check "the refused client never reached the HTTP front (no request record)" \
 
 # Fail closed: outer stopped, the queue has no reader.
 stop outer && ok "outer stops cleanly"
+# guard_left: no isogate-outer process (the guard) is left in outer's namespace.
+guard_left()
+{
+	local pid
+	for pid in $(ip netns pids "$NS_OUT"); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = isogate-outer ] && return 1
+	done
+	return 0
+}
+for ((i = 0; i < 20; i++)); do guard_left && break; sleep 0.1; done
+check "the guard process leaves with outer" guard_left
 reach "$NS_EXT" "$OUT_ADDR" "$PORT" "$PEER_ADDR"
 is "with outer stopped, a peer's connection is dropped (timeout), not reset or passed" "$?" 3
 start_ns outer "$NS_OUT"
