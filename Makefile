@@ -3,7 +3,8 @@
 # runs every test and ends with "N passed, N failed".
 
 CC	?= cc
-PKGS	 = openssl libevent jansson sqlite3
+PKGS	 = openssl libevent jansson sqlite3 libseccomp libcap-ng
+OUTER_PKGS = libevent_openssl libnetfilter_queue libmnl
 BUILD	?= build
 BIN	?= bin
 SAN	?=
@@ -35,11 +36,12 @@ LIBAUDIT  = $(BUILD)/libaudit.a
 LIBS	  = $(LIBPOLICY) $(LIBFERRY) $(LIBAUDIT) $(LIBCOMMON)
 
 PROGS	= $(BIN)/isogate-outer $(BIN)/isogate-inner $(BIN)/isogate
+HOOKS	= $(BIN)/hook/isogate-outer $(BIN)/hook/isogate-inner
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test test-unit test-e2e fuzz bench clean asan
-all: $(PROGS)
+all: $(PROGS) $(HOOKS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -68,11 +70,25 @@ $(BUILD)/%.a:
 
 $(BIN)/isogate-outer: $(call obj,$(OUTER_SRC)) $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libevent_openssl) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(OUTER_PKGS)) $(LDLIBS)
 $(BIN)/isogate-inner: $(call obj,$(INNER_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/isogate: $(call obj,$(TOOLS_SRC)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test-only daemons: main.c built with -DISOGATE_TEST_HOOKS, which makes the
+# daemon perform the forbidden syscall named in $$ISOGATE_TEST_FORBIDDEN once
+# it is sandboxed (tests/e2e/sandbox.sh proves it dies of SIGSYS). Never
+# installed; the daemons in $(BIN)/ have no such code.
+$(BUILD)/hook/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DISOGATE_TEST_HOOKS -MMD -MP -c -o $@ $<
+$(BIN)/hook/isogate-outer: $(BUILD)/hook/outer/main.o $(call obj,$(filter-out outer/main.c,$(OUTER_SRC))) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(OUTER_PKGS)) $(LDLIBS)
+$(BIN)/hook/isogate-inner: $(BUILD)/hook/inner/main.o $(call obj,$(filter-out inner/main.c,$(INNER_SRC))) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

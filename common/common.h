@@ -94,4 +94,24 @@ int	 write_file_atomic(const char *path, const void *, size_t, mode_t);
 /* mkdir -p with mode for each created component. */
 int	 mkdir_p(const char *path, mode_t);
 
+/*
+ * sandbox.c: confinement for the daemons, in this order once everything
+ * privileged is open: sandbox_drop, then sandbox_seccomp. All return 0 or
+ * -errno (or libseccomp's negative code).
+ */
+enum sandbox_role { SANDBOX_OUTER, SANDBOX_INNER, SANDBOX_GUARD };
+/* Closes every descriptor above stderr: call first thing in main. */
+int	 sandbox_close_inherited(void);
+/* uid and primary gid of a user; -ENOENT if unknown, -EPERM for uid 0. */
+int	 sandbox_lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid);
+/*
+ * Clears the capability bounding set, switches to uid/gid (supplementary
+ * groups = gid only) when change_id, checks there is no way back, clears
+ * every capability but keep_cap (a CAP_… number, or -1 for none) and sets
+ * no_new_privs.
+ */
+int	 sandbox_drop(int change_id, uid_t uid, gid_t gid, int keep_cap);
+/* Installs role's allow-list; anything else kills the process (SIGSYS). */
+int	 sandbox_seccomp(enum sandbox_role role);
+
 #endif

@@ -2,7 +2,10 @@
 /* Copyright (c) 2026 The isogate authors */
 /* isogate-inner: start-up, the event loop, the intranet ends of the ferry. */
 
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "inner/inner.h"
@@ -42,7 +46,7 @@ static void usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: isogate-inner -f policy [-d]\n");
+	fprintf(stderr, "usage: isogate-inner -f policy [-d] [--no-sandbox]\n");
 	exit(2);
 }
 
@@ -312,6 +316,72 @@ daemon_start(struct daemon *d, const char *path)
 	    hex, exec_nstatements(exec));
 }
 
+#ifdef ISOGATE_TEST_HOOKS
+/* Test builds only: what a compromised inner would try, a listening socket
+ * for the extranet, once sandboxed. It must die of SIGSYS. */
+static void
+test_forbidden(void)
+{
+	const char	*what = getenv("ISOGATE_TEST_FORBIDDEN");
+	int		 fd;
+
+	if (what == NULL)
+		return;
+	log_info("test hook: trying %s", what);
+	if (strcmp(what, "socket") == 0) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
+			(void)listen(fd, 1);
+	} else if (strcmp(what, "execve") == 0)
+		execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
+	log_warnx("test hook: %s was allowed", what);
+}
+#endif
+
+/* Drops to the policy's user and installs inner's allow-list, or with
+ * --no-sandbox says loudly that it does not, and audits that. */
+static void
+daemon_confine(struct daemon *d, int no_sandbox)
+{
+	struct audit_record	 rec;
+	const char		*user = d->pol->inner.user;
+	uint8_t			 b;
+	uid_t			 uid = 0;
+	gid_t			 gid = 0;
+	int			 r;
+
+	if (no_sandbox) {
+		log_warnx("--no-sandbox: NOT dropping privileges, NO seccomp "
+		    "filter; for debugging only, never in production");
+		memset(&rec, 0, sizeof(rec));
+		rec.event = "sandbox";
+		rec.decision = "deny";
+		rec.reason = "no_sandbox";
+		rec.size = rec.rows = rec.latency_us = -1;
+		if ((r = audit_append(d->in.audit, &rec)) != 0)
+			fatalx("audit: %s", strerror(-r));
+		return;
+	}
+	/* What would otherwise open files after the filter is in place. */
+	json_object_seed(0);
+	if (random_bytes(&b, 1) != 0)
+		fatalx("random_bytes failed");
+	if (user != NULL && (r = sandbox_lookup_user(user, &uid, &gid)) != 0)
+		fatalx("user %s: %s", user, r == -ENOENT ? "no such user" :
+		    strerror(-r));
+	if (user == NULL && geteuid() == 0)
+		log_warnx("no user in the inner block: staying uid 0 "
+		    "(without capabilities)");
+	if ((r = sandbox_drop(user != NULL, uid, gid, -1)) != 0)
+		fatalx("cannot drop privileges: %s", strerror(-r));
+	if ((r = sandbox_seccomp(SANDBOX_INNER)) != 0)
+		fatalx("cannot install the seccomp filter: %s", strerror(-r));
+	log_info("sandboxed: uid %u, no capabilities, seccomp allow-list",
+	    (unsigned)getuid());
+#ifdef ISOGATE_TEST_HOOKS
+	test_forbidden();
+#endif
+}
+
 static void
 daemon_stop(struct daemon *d)
 {
@@ -341,12 +411,21 @@ daemon_stop(struct daemon *d)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "no-sandbox",	no_argument,	NULL,	'S' },
+		{ NULL,		0,		NULL,	0 },
+	};
 	struct daemon	 d;
 	const char	*path = NULL;
-	int		 ch, debug = 0;
+	int		 ch, debug = 0, no_sandbox = 0;
 
-	while ((ch = getopt(argc, argv, "df:")) != -1) {
+	if (sandbox_close_inherited() != 0)
+		fatal("close_range");
+	while ((ch = getopt_long(argc, argv, "df:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'S':
+			no_sandbox = 1;
+			break;
 		case 'd':
 			debug = 1;
 			break;
@@ -363,6 +442,7 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	daemon_start(&d, path);
+	daemon_confine(&d, no_sandbox);
 	if (event_base_dispatch(d.base) == -1)
 		fatalx("event loop failed");
 	/* Every read ends with a commit, so no batch is open here. */

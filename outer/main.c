@@ -2,7 +2,12 @@
 /* Copyright (c) 2026 The isogate authors */
 /* isogate-outer: start-up, the ferry ends and the event loop of the extranet daemon. */
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +16,7 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <jansson.h>
 
 #include "outer/outer.h"
 
@@ -19,7 +25,7 @@ static void	tx_connect(struct outer *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: isogate-outer -f POLICY [-d]\n");
+	fprintf(stderr, "usage: isogate-outer -f POLICY [-d] [--no-sandbox]\n");
 	exit(2);
 }
 
@@ -160,17 +166,96 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(o->base);
 }
 
+#ifdef ISOGATE_TEST_HOOKS
+/* Test builds only: what a compromised outer would try first, an outbound
+ * connection (towards the intranet), once sandboxed. It must die of SIGSYS. */
+static void
+test_forbidden(void)
+{
+	struct sockaddr_in	 sin;
+	const char		*what = getenv("ISOGATE_TEST_FORBIDDEN");
+	int			 fd;
+
+	if (what == NULL)
+		return;
+	log_info("test hook: trying %s", what);
+	if (strcmp(what, "socket") == 0) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(5432);
+		sin.sin_addr.s_addr = htonl(0x0a000001);
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
+			(void)connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	} else if (strcmp(what, "execve") == 0)
+		execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
+	log_warnx("test hook: %s was allowed", what);
+}
+#endif
+
+/* Drops to the policy's user and installs outer's allow-list, or with
+ * --no-sandbox says loudly that it does not, and audits that. */
+static void
+confine(struct outer *o, int no_sandbox)
+{
+	struct audit_record	 rec;
+	const char		*user = o->policy->outer.user;
+	uid_t			 uid = 0;
+	gid_t			 gid = 0;
+	int			 r;
+
+	if (no_sandbox) {
+		log_warnx("--no-sandbox: NOT dropping privileges, NO seccomp "
+		    "filter; for debugging only, never in production");
+		memset(&rec, 0, sizeof(rec));
+		rec.event = "sandbox";
+		rec.decision = "deny";
+		rec.reason = "no_sandbox";
+		rec.size = rec.rows = rec.latency_us = -1;
+		if ((r = audit_append(o->audit, &rec)) != 0)
+			fatalx("audit: %s", strerror(-r));
+		return;
+	}
+	/* What would otherwise open files after the filter is in place. */
+	json_object_seed(0);
+	if (random_bytes(o->idpool, 1) != 0)
+		fatalx("random_bytes failed");
+	if (user != NULL && (r = sandbox_lookup_user(user, &uid, &gid)) != 0)
+		fatalx("user %s: %s", user, r == -ENOENT ? "no such user" :
+		    strerror(-r));
+	if (user == NULL && geteuid() == 0)
+		log_warnx("no user in the outer block: staying uid 0 "
+		    "(without capabilities)");
+	if ((r = sandbox_drop(user != NULL, uid, gid, -1)) != 0)
+		fatalx("cannot drop privileges: %s", strerror(-r));
+	if ((r = sandbox_seccomp(SANDBOX_OUTER)) != 0)
+		fatalx("cannot install the seccomp filter: %s", strerror(-r));
+	log_info("sandboxed: uid %u, no capabilities, seccomp allow-list",
+	    (unsigned)getuid());
+#ifdef ISOGATE_TEST_HOOKS
+	test_forbidden();
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "no-sandbox",	no_argument,	NULL,	'S' },
+		{ NULL,		0,		NULL,	0 },
+	};
 	struct outer	 o;
 	struct event	*sigint, *sigterm;
 	EVP_PKEY	*key = NULL, *peer_key = NULL;
 	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
-	int		 ch, debug = 0, r;
+	int		 ch, debug = 0, no_sandbox = 0, r;
 
-	while ((ch = getopt(argc, argv, "df:")) != -1) {
+	if (sandbox_close_inherited() != 0)
+		fatal("close_range");
+	while ((ch = getopt_long(argc, argv, "df:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'S':
+			no_sandbox = 1;
+			break;
 		case 'd':
 			debug = 1;
 			break;
@@ -228,12 +313,17 @@ main(int argc, char **argv)
 	if ((r = front_listen(&o, o.policy->outer.listen)) != 0)
 		fatalx("listen %s: %s", o.policy->outer.listen, strerror(-r));
 	tx_connect(&o);
+	if ((r = guard_start(&o, no_sandbox)) != 0)
+		fatalx("guard queue %u: %s", o.policy->outer.guard.queue,
+		    strerror(-r));
+	confine(&o, no_sandbox);
 
 	hex_encode(o.policy->digest, SHA256_LEN, hex);
 	log_info("ready: listening on %s, policy digest %.16s, %zu messages",
 	    o.policy->outer.listen, hex, o.policy->nmessages);
 	event_base_dispatch(o.base);
 
+	guard_stop(&o);
 	evconnlistener_free(o.listener);
 	exchange_fail_all(&o, 503, "unavailable", "the gateway is stopping");
 	front_close_all(&o);

@@ -63,6 +63,7 @@ int	 http_response(struct buf *, int status, const char *idhex,
 
 struct conn;
 struct exchange;
+struct guard_state;
 struct bucket;
 struct evconnlistener;
 
@@ -86,6 +87,7 @@ struct outer {
 	struct conn		*conns;		/* all open connections */
 	uint8_t			 idpool[4096];	/* random ids, refilled in bulk */
 	size_t			 idpool_off;
+	struct guard_state	*guard;		/* NULL without a guard */
 };
 
 /* exchange.c */
@@ -103,6 +105,16 @@ void	 exchange_fail_all(struct outer *, int status, const char *error,
 	    const char *message);
 void	 outer_schedule_flush(struct outer *);
 void	 outer_new_id(struct outer *, uint8_t id[ID_LEN]);
+
+/* guard.c */
+/* The mark an admitted connection's first packet carries; the generated nft
+ * ruleset accepts new connections to the listener only with it. */
+#define GUARD_MARK		0x15090001
+/* With a guard in the policy: binds its NFQUEUE (root, before the drop),
+ * forks the guard process (which keeps CAP_NET_ADMIN alone) and audits the
+ * refusals it reports on o->base; needs o->listener. 0 without a guard. */
+int	 guard_start(struct outer *, int no_sandbox);
+void	 guard_stop(struct outer *);
 
 /* front.c */
 int	 front_listen(struct outer *, const char *hostport);

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <regex.h>
@@ -612,6 +613,81 @@ parse_side_set(struct pstate *ps, enum side_item item, char *value,
 	    resolved, loc);
  out:
 	free(value);
+}
+
+/* A user name as useradd(8) accepts it: the daemon looks it up at start. */
+void
+parse_side_user(struct pstate *ps, char *name, const struct ploc *loc)
+{
+	struct side	*s = side_current(ps);
+	size_t		 i, n = strlen(name);
+	int		 bad = n == 0 || n > 32 || name[0] == '-';
+
+	for (i = 0; !bad && i < n; i++)
+		bad = !(isalnum((unsigned char)name[i]) || name[i] == '_' ||
+		    name[i] == '-' || name[i] == '.');
+	if (bad)
+		pstate_error(ps, loc, "user '%s': not a valid user name",
+		    QUOTE(name));
+	else if (s->user != NULL)
+		pstate_error(ps, loc, "user given twice");
+	else {
+		s->user = name;
+		name = NULL;
+	}
+	free(name);
+}
+
+void
+parse_side_guard(struct pstate *ps, int64_t queue, const struct ploc *loc)
+{
+	struct side	*s = side_current(ps);
+
+	if (ps->side_inner) {
+		pstate_error(ps, loc, "guard belongs in the outer block");
+		return;
+	}
+	if (s->guard.present) {
+		pstate_error(ps, loc, "guard given twice");
+		return;
+	}
+	if (queue < 0 || queue > GUARD_QUEUE_MAX) {
+		pstate_error(ps, loc, "guard queue must be 0..%d",
+		    GUARD_QUEUE_MAX);
+		return;
+	}
+	s->guard.present = 1;
+	s->guard.queue = (uint16_t)queue;
+	s->guard.rate = GUARD_RATE_DEFAULT;
+	s->guard.burst = 0;		/* = rate unless given */
+	s->guard.conns = GUARD_CONNS_DEFAULT;
+}
+
+void
+parse_guard_opt(struct pstate *ps, enum guard_opt opt, int64_t v,
+    const struct ploc *loc)
+{
+	struct side	*s = side_current(ps);
+	static const char *const names[] = { "rate", "burst", "connections" };
+
+	if (!s->guard.present || ps->side_inner)
+		return;		/* the guard head was reported */
+	if (v < 1 || v > GUARD_LIMIT_MAX) {
+		pstate_error(ps, loc, "guard %s must be 1..%d", names[opt],
+		    GUARD_LIMIT_MAX);
+		return;
+	}
+	switch (opt) {
+	case GUARD_RATE:
+		s->guard.rate = (uint32_t)v;
+		break;
+	case GUARD_BURST:
+		s->guard.burst = (uint32_t)v;
+		break;
+	case GUARD_CONNECTIONS:
+		s->guard.conns = (uint32_t)v;
+		break;
+	}
 }
 
 void

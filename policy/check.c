@@ -673,6 +673,8 @@ check_side(struct pstate *ps, int inner)
 
 	if (!s->present)
 		return;
+	if (s->guard.present && s->guard.burst == 0)
+		s->guard.burst = s->guard.rate;
 	loc.file = s->file;
 	loc.line = s->line;
 	for (i = 0; i < SIDE_NITEMS; i++) {

@@ -155,6 +155,11 @@ void	 parse_side_set(struct pstate *, enum side_item, char *,
 	    const struct ploc *);
 void	 parse_side_database(struct pstate *, char *, char *,
 	    const struct ploc *);
+enum guard_opt { GUARD_RATE, GUARD_BURST, GUARD_CONNECTIONS };
+void	 parse_side_user(struct pstate *, char *, const struct ploc *);
+void	 parse_side_guard(struct pstate *, int64_t, const struct ploc *);
+void	 parse_guard_opt(struct pstate *, enum guard_opt, int64_t,
+	    const struct ploc *);
 void	 parse_side_statement(struct pstate *, char *, char *,
 	    const struct ploc *);
 
@@ -218,7 +223,8 @@ static void	 include_push(struct pstate *, const char *,
 }
 
 %token ADDRESS "address" ALLOW "allow" AUDIT "audit" BOOLEAN "boolean"
-%token BURST "burst" CERTIFICATE "certificate" DATABASE "database"
+%token BURST "burst" CERTIFICATE "certificate" CONNECTIONS "connections"
+%token DATABASE "database" GUARD "guard" QUEUE "queue" USER "user"
 %token DATE "date" ENUM "enum" FROM "from" INCLUDE "include" INNER "inner"
 %token INTEGER "integer" INWARD "inward" KEY "key" LISTEN "listen"
 %token MAX "max" MESSAGE "message" NUMBER "number" ONEWAY "oneway"
@@ -432,6 +438,23 @@ sidestmt	: LISTEN WORD	{ parse_side_set(ps, SIDE_LISTEN, $2, &@1); }
 		| STATEMENT name STR {
 			parse_side_statement(ps, $2, $3, &@1);
 		}
+		| USER name	{ parse_side_user(ps, $2, &@1); }
+		| guardhead guardopts
+		;
+
+guardhead	: GUARD QUEUE INTLIT	{ parse_side_guard(ps, $3, &@1); }
+		;
+
+guardopts	: %empty
+		| guardopts RATE RATEVAL {
+			parse_guard_opt(ps, GUARD_RATE, $3, &@3);
+		}
+		| guardopts BURST INTLIT {
+			parse_guard_opt(ps, GUARD_BURST, $3, &@3);
+		}
+		| guardopts CONNECTIONS INTLIT {
+			parse_guard_opt(ps, GUARD_CONNECTIONS, $3, &@3);
+		}
 		;
 
 sidepath	: INWARD	{ $$ = SIDE_INWARD; }
@@ -449,10 +472,12 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| BOOLEAN	{ $$ = pstate_strdup(ps, "boolean"); }
 		| BURST		{ $$ = pstate_strdup(ps, "burst"); }
 		| CERTIFICATE	{ $$ = pstate_strdup(ps, "certificate"); }
+		| CONNECTIONS	{ $$ = pstate_strdup(ps, "connections"); }
 		| DATABASE	{ $$ = pstate_strdup(ps, "database"); }
 		| DATE		{ $$ = pstate_strdup(ps, "date"); }
 		| ENUM		{ $$ = pstate_strdup(ps, "enum"); }
 		| FROM		{ $$ = pstate_strdup(ps, "from"); }
+		| GUARD		{ $$ = pstate_strdup(ps, "guard"); }
 		| INCLUDE	{ $$ = pstate_strdup(ps, "include"); }
 		| INNER		{ $$ = pstate_strdup(ps, "inner"); }
 		| INTEGER	{ $$ = pstate_strdup(ps, "integer"); }
@@ -467,6 +492,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| OUTWARD	{ $$ = pstate_strdup(ps, "outward"); }
 		| PEER		{ $$ = pstate_strdup(ps, "peer"); }
 		| PEER_KEY	{ $$ = pstate_strdup(ps, "peer-key"); }
+		| QUEUE		{ $$ = pstate_strdup(ps, "queue"); }
 		| RATE		{ $$ = pstate_strdup(ps, "rate"); }
 		| REPLY		{ $$ = pstate_strdup(ps, "reply"); }
 		| REQUEST	{ $$ = pstate_strdup(ps, "request"); }
@@ -476,6 +502,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| STRING	{ $$ = pstate_strdup(ps, "string"); }
 		| TIMEOUT	{ $$ = pstate_strdup(ps, "timeout"); }
 		| TIMESTAMP	{ $$ = pstate_strdup(ps, "timestamp"); }
+		| USER		{ $$ = pstate_strdup(ps, "user"); }
 		;
 
 %%

@@ -64,6 +64,7 @@ policy_side_clear(struct side *s)
 		free(s->statements[i].file);
 	}
 	free(s->statements);
+	free(s->user);
 	free(s->file);
 	memset(s, 0, sizeof(*s));
 }
@@ -426,6 +427,12 @@ put_side(struct buf *b, const char *name, const struct side *s)
 		r = put_item(b, "audit", s->audit);
 	if (r == 0)
 		r = put_item(b, "state", s->state);
+	if (r == 0 && s->user != NULL)
+		r = buf_putf(b, "\tuser %s\n", s->user);
+	if (r == 0 && s->guard.present)
+		r = buf_putf(b, "\tguard queue %u rate %u/s burst %u "
+		    "connections %u\n", s->guard.queue, s->guard.rate,
+		    s->guard.burst, s->guard.conns);
 	for (i = 0; r == 0 && i < s->nstatements; i++) {
 		if ((r = buf_putf(b, "\tstatement %s ",
 		    s->statements[i].message)) == 0 &&

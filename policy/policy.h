@@ -94,6 +94,20 @@ struct statement {
 	int		 line;
 };
 
+/* outer's admission guard (NFQUEUE): per source address, new connections
+ * per second (token bucket) and connections open at once. */
+#define GUARD_RATE_DEFAULT	20
+#define GUARD_CONNS_DEFAULT	64
+#define GUARD_QUEUE_MAX		65535
+#define GUARD_LIMIT_MAX		1000000
+struct guard {
+	int		 present;
+	uint16_t	 queue;		/* NFQUEUE number */
+	uint32_t	 rate;		/* new connections per second */
+	uint32_t	 burst;
+	uint32_t	 conns;		/* concurrent connections */
+};
+
 /* A side block. Paths are absolute: relative ones are resolved against the
  * directory of the file that names them. NULL when not given. */
 struct side {
@@ -109,6 +123,8 @@ struct side {
 	char		*database;	/* inner: path or connection string */
 	struct statement *statements;	/* inner: sorted by message name */
 	size_t		 nstatements;
+	char		*user;		/* drop to this user, or NULL */
+	struct guard	 guard;		/* outer only */
 	char		*file;
 	int		 line;
 };

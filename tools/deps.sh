@@ -6,8 +6,9 @@
 set -eu
 
 build_pkgs="make gcc pkg-config bison flex libssl-dev libevent-dev libjansson-dev
-libsqlite3-dev sqlite3 openssl curl"
-test_pkgs="libcmocka-dev clang libclang-rt-14-dev wrk python3 jq"
+libsqlite3-dev sqlite3 openssl curl libseccomp-dev libcap-ng-dev
+libnetfilter-queue-dev libmnl-dev nftables iptables"
+test_pkgs="libcmocka-dev clang libclang-rt-14-dev wrk python3 jq iproute2 procps"
 
 want=$build_pkgs
 [ "${1:-build}" = test ] && want="$build_pkgs $test_pkgs"

@@ -11,13 +11,16 @@
 #include "common/common.h"
 #include "ferry/ferry.h"
 #include "policy/policy.h"
+#include "tools/tools.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: isogate keygen PREFIX\n"
-	    "       isogate check [-nv] POLICY\n");
+	    "       isogate check [-nv] POLICY\n"
+	    "       isogate nft --side outer|inner [--queue | --iptables] "
+	    "POLICY\n");
 	exit(2);
 }
 
@@ -101,5 +104,7 @@ main(int argc, char **argv)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "nft") == 0)
+		return cmd_nft(argc - 1, argv + 1);
 	usage();
 }
