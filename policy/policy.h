@@ -104,6 +104,14 @@ struct side {
 	char		*key;		/* this side's Ed25519 private key */
 	char		*peer_key;	/* the other side's public key */
 	char		*audit;		/* audit journal file */
+	struct side_audit {		/* its settings; 0: the default */
+		int	 sync;		/* fsync every record */
+		uint32_t checkpoint_records;
+		uint32_t checkpoint_ms;
+		uint64_t rotate_bytes;
+		uint32_t rotate_secs;
+		char	*syslog;	/* local socket, or NULL */
+	}		 audit_set;
 	char		*state;		/* state directory */
 	char		*db_driver;	/* inner: "sqlite" */
 	char		*database;	/* inner: path or connection string */

@@ -11,13 +11,15 @@
 #include "common/common.h"
 #include "ferry/ferry.h"
 #include "policy/policy.h"
+#include "tools/tools.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: isogate keygen PREFIX\n"
-	    "       isogate check [-nv] POLICY\n");
+	    "       isogate check [-nv] POLICY\n"
+	    "       isogate audit verify|show|trace|stats ...\n");
 	exit(2);
 }
 
@@ -101,5 +103,7 @@ main(int argc, char **argv)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	usage();
 }
