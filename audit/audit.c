@@ -215,7 +215,8 @@ line_begin(struct audit *a, const char *event, char ts[AUDIT_TIME_LEN])
 {
 	char	 hex[2 * SHA256_LEN + 1];
 
-	audit_time(a, ts);
+	if (strcmp(event, "checkpoint") != 0)	/* its time is signed */
+		audit_time(a, ts);
 	hex_encode(a->prev, SHA256_LEN, hex);
 	buf_reset(&a->line);
 	return buf_putf(&a->line, "{\"n\":%llu,\"prev\":\"%s\",\"time\":\"%s\","
@@ -295,11 +296,14 @@ line_write(struct audit *a, const char *ts)
 	return 0;
 }
 
-void
+/* reason is at most 15 bytes and time at most 40: 80 + 16 + 40 fit. */
+size_t
 audit_signed_bytes(const char *side, uint64_t file, uint64_t n,
-    const uint8_t chain[SHA256_LEN], uint8_t out[AUDIT_SIGNED_LEN])
+    const uint8_t chain[SHA256_LEN], const char *reason, const char *time,
+    size_t time_len, uint8_t out[AUDIT_SIGNED_MAX])
 {
 	static const char ctx[] = "isogate-audit-checkpoint-v1";	/* 27 */
+	size_t		 rlen = strnlen(reason, 15), off;
 	int		 i;
 
 	memcpy(out, ctx, 27);
@@ -309,22 +313,32 @@ audit_signed_bytes(const char *side, uint64_t file, uint64_t n,
 		out[40 + i] = (uint8_t)(n >> (8 * i));
 	}
 	memcpy(out + 48, chain, SHA256_LEN);
+	off = 80;
+	memcpy(out + off, reason, rlen);
+	off += rlen;
+	out[off++] = '\n';
+	if (time_len > AUDIT_SIGNED_MAX - off)
+		time_len = AUDIT_SIGNED_MAX - off;
+	memcpy(out + off, time, time_len);
+	return off + time_len;
 }
 
 static int
 write_checkpoint(struct audit *a, const char *reason)
 {
-	uint8_t		 msg[AUDIT_SIGNED_LEN], sig[AUDIT_SIG_LEN];
+	uint8_t		 msg[AUDIT_SIGNED_MAX], sig[AUDIT_SIG_LEN];
 	char		 ts[AUDIT_TIME_LEN], hex[2 * AUDIT_SIG_LEN + 1];
-	size_t		 siglen = sizeof(sig);
+	size_t		 siglen = sizeof(sig), mlen;
 	int		 r;
 
 	if (a->key == NULL)
 		return 0;
-	/* Signs (side, file, n, prev): the chain up to this line. */
-	audit_signed_bytes(a->side, a->file, a->n, a->prev, msg);
+	/* Signs the chain up to this line, and what this line says. */
+	audit_time(a, ts);
+	mlen = audit_signed_bytes(a->side, a->file, a->n, a->prev, reason, ts,
+	    strlen(ts), msg);
 	if (EVP_DigestSignInit(a->md, NULL, NULL, NULL, a->key) != 1 ||
-	    EVP_DigestSign(a->md, sig, &siglen, msg, sizeof(msg)) != 1 ||
+	    EVP_DigestSign(a->md, sig, &siglen, msg, mlen) != 1 ||
 	    siglen != sizeof(sig)) {
 		ERR_clear_error();
 		return -EIO;

@@ -15,7 +15,7 @@
 /* Longest line a writer produces and a reader accepts, '\n' included. */
 #define AUDIT_LINE_MAX		(64 * 1024)
 #define AUDIT_SIG_LEN		64	/* Ed25519 */
-#define AUDIT_SIGNED_LEN	80	/* bytes a checkpoint signature covers */
+#define AUDIT_SIGNED_MAX	160	/* bytes a checkpoint signature covers */
 
 /*
  * One decision. Pointers may be NULL and numbers negative for "not
@@ -110,8 +110,9 @@ int	 audit_reader_next(struct audit_reader *, const char **ret,
 	    size_t *ret_len);
 void	 audit_reader_close(struct audit_reader *);
 /* The bytes a checkpoint signs: see docs/audit.md. */
-void	 audit_signed_bytes(const char *side, uint64_t file, uint64_t n,
-	    const uint8_t chain[SHA256_LEN], uint8_t out[AUDIT_SIGNED_LEN]);
+size_t	 audit_signed_bytes(const char *side, uint64_t file, uint64_t n,
+	    const uint8_t chain[SHA256_LEN], const char *reason,
+	    const char *time, size_t time_len, uint8_t out[AUDIT_SIGNED_MAX]);
 
 /* verify.c: a streaming verifier, fed files in order, line by line. */
 struct audit_verify;

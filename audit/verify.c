@@ -32,7 +32,6 @@ struct audit_verify {
 	char		 err[768];
 	char		 name[NAME_MAX_SHOWN];	/* current file */
 	uint64_t	 line;		/* lines read of it */
-	int		 torn;		/* its last line had no '\n' */
 	char		 side[6];
 	int		 have_last;
 	struct seen	 last;		/* last record accepted */
@@ -124,13 +123,8 @@ resolve_hold(struct audit_verify *v, int have_next, uint64_t n_next)
 int
 audit_verify_file(struct audit_verify *v, const char *name)
 {
-	uint64_t	 torn_line = v->line;
-
 	if (v->failed)
 		return -EBADMSG;
-	if (v->torn)
-		return fail(v, v->name, torn_line, "truncated record (the "
-		    "file ends inside a line)");
 	if (v->held && resolve_hold(v, 0, 0) != 0)
 		return -EBADMSG;
 	/* The file before must have been closed by a rotation. */
@@ -147,16 +141,18 @@ audit_verify_file(struct audit_verify *v, const char *name)
 
 static int
 check_signature(struct audit_verify *v, const struct audit_head *h,
-    uint64_t file, const uint8_t sig[AUDIT_SIG_LEN])
+    uint64_t file, const char *reason, const uint8_t sig[AUDIT_SIG_LEN])
 {
-	uint8_t	 msg[AUDIT_SIGNED_LEN];
+	uint8_t	 msg[AUDIT_SIGNED_MAX];
+	size_t	 mlen;
 	int	 ok;
 
 	if (v->key == NULL)
 		return 0;
-	audit_signed_bytes(h->side, file, h->n, h->prev, msg);
+	mlen = audit_signed_bytes(h->side, file, h->n, h->prev, reason,
+	    h->time, h->time_len, msg);
 	ok = EVP_DigestVerifyInit(v->md, NULL, NULL, NULL, v->key) == 1 &&
-	    EVP_DigestVerify(v->md, sig, AUDIT_SIG_LEN, msg, sizeof(msg)) == 1;
+	    EVP_DigestVerify(v->md, sig, AUDIT_SIG_LEN, msg, mlen) == 1;
 	ERR_clear_error();
 	return ok ? 0 : -EBADMSG;
 }
@@ -216,14 +212,12 @@ audit_verify_line(struct audit_verify *v, const char *line, size_t len)
 		return -EBADMSG;
 	if (v->name[0] == '\0')
 		snprintf(v->name, sizeof(v->name), "-");
-	if (v->torn)
-		return fail(v, v->name, v->line, "truncated record (no end "
-		    "of line)");
 	v->line++;
-	if (len > 0 && line[len - 1] == '\n')
-		len--;
-	else
-		v->torn = 1;	/* an error unless the file goes on */
+	/* Only a file's last line can lack its '\n'. */
+	if (len == 0 || line[len - 1] != '\n')
+		return fail(v, v->name, v->line, "truncated record (the "
+		    "file ends inside a line)");
+	len--;
 	if (audit_parse_head(line, len, &h) != 0)
 		return fail(v, v->name, v->line, "not a journal record "
 		    "(inserted or damaged)");
@@ -270,7 +264,7 @@ audit_verify_line(struct audit_verify *v, const char *line, size_t len)
 			return fail(v, v->name, v->line, "checkpoint of file "
 			    "%llu in file %llu", (unsigned long long)file,
 			    (unsigned long long)v->fileseq);
-		if (check_signature(v, &h, file, sig) != 0)
+		if (check_signature(v, &h, file, reason, sig) != 0)
 			return fail(v, v->name, v->line, "bad checkpoint "
 			    "signature: forged, or not this side's key");
 		cur.checkpoint = 1;
@@ -289,9 +283,6 @@ audit_verify_end(struct audit_verify *v)
 {
 	if (v->failed)
 		return -EBADMSG;
-	if (v->torn)
-		return fail(v, v->name, v->line, "truncated record (the file "
-		    "ends inside a line)");
 	if (v->held && resolve_hold(v, 0, 0) != 0)
 		return -EBADMSG;
 	if (!v->have_last)

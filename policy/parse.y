@@ -157,6 +157,8 @@ void	 parse_side_database(struct pstate *, char *, char *,
 	    const struct ploc *);
 void	 parse_side_statement(struct pstate *, char *, char *,
 	    const struct ploc *);
+void	 parse_side_audit(struct pstate *, char *, char *, int64_t,
+	    const struct ploc *);
 
 /* check.c */
 extern const char *const side_item_names[SIDE_NITEMS];
@@ -432,6 +434,10 @@ sidestmt	: LISTEN WORD	{ parse_side_set(ps, SIDE_LISTEN, $2, &@1); }
 		| STATEMENT name STR {
 			parse_side_statement(ps, $2, $3, &@1);
 		}
+		| AUDIT WORD		{ parse_side_audit(ps, $2, NULL, -1, &@1); }
+		| AUDIT WORD WORD	{ parse_side_audit(ps, $2, $3, -1, &@1); }
+		| AUDIT WORD STR	{ parse_side_audit(ps, $2, $3, -1, &@1); }
+		| AUDIT WORD INTLIT	{ parse_side_audit(ps, $2, NULL, $3, &@1); }
 		;
 
 sidepath	: INWARD	{ $$ = SIDE_INWARD; }
