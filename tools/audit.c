@@ -430,6 +430,7 @@ cmd_show(int argc, char **argv)
 
 struct trace {
 	const char	*id;
+	const char	*side;		/* the records read now must be its */
 	json_t		*found;		/* array of matching records */
 };
 
@@ -443,22 +444,25 @@ trace_cb(void *arg, const char *file, uint64_t line, json_t *o,
 	(void)line;
 	(void)text;
 	(void)len;
-	if (strcmp(str(o, "id"), t->id) != 0 || is_mark(o))
+	if (strcmp(str(o, "id"), t->id) != 0 || is_mark(o) ||
+	    strcmp(str(o, "side"), t->side) != 0)
 		return 0;
 	if (json_array_size(t->found) >= TRACE_FILES_MAX)
 		return 0;
 	return json_array_append(t->found, o) == 0 ? 0 : 1;
 }
 
-/* Reads FILE, or each regular file of DIR whose name does not start '.'. */
+/* Reads FILE, or each regular file of DIR whose name does not start '.';
+ * keeps the records of side (both sides' journals may share a DIR). */
 static int
-trace_side(struct trace *t, const char *path)
+trace_side(struct trace *t, const char *side, const char *path)
 {
 	struct stat	 st;
 	struct dirent	**ents = NULL;
 	char		 p[PATH_MAX];
 	int		 n, i, ret = 0;
 
+	t->side = side;
 	if (stat(path, &st) == -1) {
 		fprintf(stderr, "isogate audit trace: %s: %s\n", path,
 		    strerror(errno));
@@ -557,8 +561,8 @@ cmd_trace(int argc, char **argv)
 	}
 	if ((t.found = json_array()) == NULL)
 		return 1;
-	if ((outer != NULL && (r = trace_side(&t, outer)) != 0) ||
-	    (inner != NULL && (r = trace_side(&t, inner)) != 0))
+	if ((outer != NULL && (r = trace_side(&t, "outer", outer)) != 0) ||
+	    (inner != NULL && (r = trace_side(&t, "inner", inner)) != 0))
 		goto out;
 	r = 1;
 	if ((n = json_array_size(t.found)) == 0) {
