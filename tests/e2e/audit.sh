@@ -73,6 +73,19 @@ run audit verify --key "$K/outer.pub" "$A/nothing.audit"
 is "a missing file is exit 2" "$RC" 2
 check "... saying which" grep -q 'nothing.audit' "$E2E_DIR/err"
 
+# docs/audit.md's own verifier, an independent implementation of the format.
+if python3 -c 'import cryptography' 2>/dev/null; then
+	sed -n '/^```python verify-journal$/,/^```$/p' "$E2E_ROOT/docs/audit.md" |
+	    sed '1d;$d' >"$E2E_DIR/verify.py"
+	check "docs/audit.md's Python verifier accepts outer's journal" \
+	    python3 "$E2E_DIR/verify.py" "$K/outer.pub" "$A"/outer.audit*
+	check "... and inner's" python3 "$E2E_DIR/verify.py" "$K/inner.pub" "$A"/inner.audit
+	check "... and refuses outer's with inner's key" \
+	    eval '! python3 "$E2E_DIR/verify.py" "$K/inner.pub" "$A"/outer.audit* >/dev/null'
+else
+	echo "ok - docs/audit.md's Python verifier # SKIP python3-cryptography missing"
+fi
+
 # --- show ---------------------------------------------------------------------
 # expect_show DESCRIPTION JQ-FILTER SHOW-ARG...: show --json prints exactly
 # the records the filter selects, in file order.
