@@ -44,6 +44,8 @@ struct audit {
 	uint64_t	 file;		/* sequence of the current file */
 	uint64_t	 size;		/* its bytes */
 	uint64_t	 opened;	/* its start, mono ms */
+	int		 fresh;		/* an empty file: its file record is
+					 * written with the first record */
 	uint64_t	 unsigned_n;	/* records since the last checkpoint */
 	uint64_t	 cp_ms;		/* last checkpoint, mono ms */
 	uint64_t	 appended;
@@ -428,12 +430,11 @@ resume(struct audit *a, int fd, off_t size)
 	return r;
 }
 
-/* Opens a->path: continues it, or starts it with a "file" record. */
+/* Opens a->path: continues it, or marks it fresh (see file_start). */
 static int
 open_file(struct audit *a)
 {
 	struct stat	 st;
-	char		 ts[AUDIT_TIME_LEN];
 	int		 fd, r;
 
 	if ((fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
@@ -453,18 +454,31 @@ open_file(struct audit *a)
 		a->fd = fd;
 		return 0;
 	}
+	if ((r = fsync_parent(a->path)) != 0) {
+		close(fd);
+		return r;
+	}
 	a->fd = fd;
 	a->size = 0;
+	a->fresh = 1;
+	return 0;
+}
+
+/* Starts a fresh file with its file record, which continues the chain. */
+static int
+file_start(struct audit *a)
+{
+	char	 ts[AUDIT_TIME_LEN];
+	int	 r;
+
+	if (!a->fresh)
+		return 0;
 	if ((r = line_begin(a, "file", ts)) != 0 ||
 	    (r = buf_putf(&a->line, ",\"file\":%llu",
 	    (unsigned long long)a->file)) != 0 ||
-	    (r = line_write(a, ts)) != 0 ||
-	    (r = fsync_parent(a->path)) != 0) {
-		if (a->fd != -1)
-			close(a->fd);
-		a->fd = -1;
+	    (r = line_write(a, ts)) != 0)
 		return r;
-	}
+	a->fresh = 0;
 	a->unsigned_n++;
 	return 0;
 }
@@ -599,6 +613,8 @@ audit_append(struct audit *a, const struct audit_record *rec)
 		return r;
 	if (rotation_due(a) && (r = rotate(a)) != 0)
 		return r;
+	if ((r = file_start(a)) != 0)
+		return r;
 	/* Key order is the documented record layout. */
 	if ((r = line_begin(a, rec->event, ts)) != 0 ||
 	    (r = put_hex(&a->line, "id", rec->id, ID_LEN)) != 0 ||
@@ -643,10 +659,14 @@ audit_checkpoint(struct audit *a)
 int
 audit_tick(struct audit *a)
 {
+	int	 r;
+
 	if (a->fd == -1)
 		return open_file(a);
+	/* A new file gets its file record now, so that it is never left
+	 * empty behind a rotation. */
 	if (rotation_due(a))
-		return rotate(a);
+		return (r = rotate(a)) != 0 ? r : file_start(a);
 	if (a->unsigned_n > 0 && mono_ms() - a->cp_ms >= a->cfg.checkpoint_ms)
 		return audit_checkpoint(a);
 	return 0;
@@ -670,7 +690,8 @@ audit_close(struct audit *a)
 	if (a == NULL)
 		return;
 	if (a->fd != -1) {
-		if (a->key != NULL)
+		/* A file still empty stays empty: nothing to sign. */
+		if (a->key != NULL && !a->fresh)
 			(void)write_checkpoint(a, "close");
 		else
 			(void)fsync(a->fd);

@@ -730,7 +730,8 @@ cmd_stats(int argc, char **argv)
 		    "P50_MS", "P99_MS", "MAX_MS", "DENIED BY REASON");
 	for (i = 0; i < s.ng; i++) {
 		g = &s.g[i];
-		qsort(g->lat, g->nlat, sizeof(*g->lat), lat_cmp);
+		if (g->nlat > 1)
+			qsort(g->lat, g->nlat, sizeof(*g->lat), lat_cmp);
 		if (s.json) {
 			reasons = json_object();
 			for (k = 0; k < g->nreasons; k++)

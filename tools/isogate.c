@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The isogate authors */
-/* The isogate command: administrative tools (keygen, check) for operators. */
+/* The isogate command: administrative tools (keygen, check, audit) for operators and auditors. */
 
 #include <errno.h>
 #include <stdio.h>

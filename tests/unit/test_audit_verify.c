@@ -474,8 +474,16 @@ test_resume(void **state)
 	/* Nor is a journal of the other side. */
 	assert_int_equal(truncate(path, 0), 0);
 	assert_int_equal(audit_open(path, "outer", &a), 0);
+	append_n(a, 1, "bill.query");
 	audit_close(a);
 	assert_int_equal(audit_open(path, "inner", &a), -EBADMSG);
+	/* A journal opened and closed with nothing to say stays empty. */
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(audit_open_signed(path, "inner", inner_key, NULL, &a),
+	    0);
+	audit_close(a);
+	load(&f, path);
+	assert_int_equal(f.n, 0);
 	(void)size;
 }
 
