@@ -134,6 +134,38 @@ put_str(struct buf *b, const char *key, const char *value)
 	return r != 0 ? r : buf_put_u8(b, '"');
 }
 
+/* "content":"…" for a payload kept whole: never cut, never altered. */
+static int
+put_content(struct buf *b, const char *value, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*s = (const unsigned char *)value;
+	size_t			 i, n;
+	int			 r;
+
+	if (value == NULL)
+		return 0;
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_seq(s + i, len - i)) == 0)
+			return -EILSEQ;
+	if ((r = buf_put_str(b, ",\"content\":\"")) != 0)
+		return r;
+	for (i = 0; i < len && r == 0; i++) {
+		if (s[i] == '"' || s[i] == '\\') {
+			char	 esc[2] = { '\\', (char)s[i] };
+
+			r = buf_put(b, esc, 2);
+		} else if (s[i] < 0x20) {
+			char	 esc[6] = { '\\', 'u', '0', '0',
+			    hex[s[i] >> 4], hex[s[i] & 0xf] };
+
+			r = buf_put(b, esc, 6);
+		} else
+			r = buf_put_u8(b, s[i]);
+	}
+	return r != 0 ? r : buf_put_u8(b, '"');
+}
+
 static int
 put_hex(struct buf *b, const char *key, const uint8_t *p, size_t n)
 {
@@ -630,6 +662,7 @@ audit_append(struct audit *a, const struct audit_record *rec)
 	    (r = put_int(&a->line, "size", rec->size)) != 0 ||
 	    (r = put_int(&a->line, "rows", rec->rows)) != 0 ||
 	    (r = put_int(&a->line, "latency_us", rec->latency_us)) != 0 ||
+	    (r = put_content(&a->line, rec->content, rec->content_len)) != 0 ||
 	    (r = line_write(a, ts)) != 0)
 		return r;
 	a->appended++;

@@ -35,6 +35,12 @@ struct audit_record {
 	int64_t		 rows;
 	int		 status;	/* HTTP status given, outer; 0 = none */
 	int64_t		 latency_us;
+	/* The canonical payload itself, for message types whose policy says
+	 * "audit content"; NULL otherwise. Valid UTF-8, kept whole: a payload
+	 * that does not fit a line (AUDIT_LINE_MAX, escaped) fails the append
+	 * with -ENOBUFS, one that is not UTF-8 with -EILSEQ. */
+	const char	*content;
+	size_t		 content_len;
 };
 
 /* How a journal is kept. Zero fields take the defaults in brackets. */

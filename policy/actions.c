@@ -235,6 +235,26 @@ parse_message_timeout(struct pstate *ps, char *word, const struct ploc *loc)
 	free(word);
 }
 
+/* "audit content": records about this message keep its canonical payload
+ * (docs/audit.md), for message types where the law requires it. */
+void
+parse_message_audit(struct pstate *ps, char *word, const struct ploc *loc)
+{
+	struct policy	*p = ps->p;
+
+	if (p->nmessages == 0)
+		goto out;
+	if (strcmp(word, "content") != 0)
+		pstate_error(ps, loc, "unknown audit setting '%s' for a message "
+		    "(content)", QUOTE(word));
+	else if (p->messages[p->nmessages - 1].audit_content)
+		pstate_error(ps, loc, "audit content given twice");
+	else
+		p->messages[p->nmessages - 1].audit_content = 1;
+ out:
+	free(word);
+}
+
 static struct schema *
 schema_current(struct pstate *ps)
 {

@@ -140,6 +140,7 @@ void	 parse_message_end(struct pstate *);
 void	 parse_message_allow(struct pstate *, char *, const struct ploc *);
 void	 parse_message_oneway(struct pstate *, const struct ploc *);
 void	 parse_message_timeout(struct pstate *, char *, const struct ploc *);
+void	 parse_message_audit(struct pstate *, char *, const struct ploc *);
 void	 parse_schema_begin(struct pstate *, int, int64_t,
 	    const struct ploc *);
 void	 parse_schema_end(struct pstate *, const struct ploc *);
@@ -321,6 +322,7 @@ msgstmt		: ALLOW FROM allowlist
 		| reqhead fieldblock		{ parse_schema_end(ps, &@1); }
 		| replyhead fieldblock		{ parse_schema_end(ps, &@1); }
 		| TIMEOUT WORD		{ parse_message_timeout(ps, $2, &@2); }
+		| AUDIT WORD		{ parse_message_audit(ps, $2, &@2); }
 		;
 
 allowlist	: name			{ parse_message_allow(ps, $1, &@1); }

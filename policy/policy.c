@@ -341,6 +341,8 @@ put_message(struct buf *b, const struct message *m)
 		r = buf_put_u8(b, '\n');
 	if (r == 0 && m->oneway)
 		r = buf_put_str(b, "\toneway\n");
+	if (r == 0 && m->audit_content)
+		r = buf_put_str(b, "\taudit content\n");
 	if (r == 0)
 		r = buf_put_str(b, "\trequest {\n");
 	if (r == 0)

@@ -82,6 +82,7 @@ struct message {
 	struct schema	 reply;		/* empty for oneway */
 	uint32_t	 reply_max_rows;
 	uint32_t	 timeout_ms;
+	int		 audit_content;	/* journal the canonical payload */
 	size_t		 max_body;	/* largest valid request body, bytes */
 	char		*file;
 	int		 line;

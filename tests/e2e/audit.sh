@@ -5,8 +5,9 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# Outer rotates every 4 KiB and signs every 5 records; inner fsyncs each.
-export E2E_POLICY_SED='s#\(/outer\.audit"\)$#\1\n\taudit rotate 4K\n\taudit checkpoint 5#; s#\(/inner\.audit"\)$#\1\n\taudit sync\n\taudit checkpoint 1s#'
+# Outer rotates every 4 KiB and signs every 5 records; inner fsyncs each;
+# payments are journaled with their content.
+export E2E_POLICY_SED='s#\(/outer\.audit"\)$#\1\n\taudit rotate 4K\n\taudit checkpoint 5#; s#\(/inner\.audit"\)$#\1\n\taudit sync\n\taudit checkpoint 1s#; s#^\(message payment\.record {\)$#\1\n\taudit content#'
 e2e_start
 isogate=$ISOGATE_BIN/isogate
 A=$E2E_DIR/audit
@@ -49,6 +50,16 @@ check_audit "inner executed the payment" inner \
     ".event == \"execute\" and .id == \"$PID\""
 check_audit "outer saw the last reply" outer \
     ".event == \"reply\" and .id == \"$XID\""
+# audit content: inner's record holds the payment's canonical payload, whose
+# SHA-256 is the record's digest; a query's record holds none.
+rec=$(audit_lines inner ".event == \"execute\" and .id == \"$PID\"")
+content=$(jq -j '.content // empty' <<<"$rec")
+check "inner journaled the payment's content" \
+    eval '[ -n "$content" ] && [ "$(jq -r .payment_id <<<"$content")" = PAYAUDIT00000001 ]'
+is "... whose SHA-256 is the record's digest" \
+    "$(printf '%s' "$content" | sha256sum | cut -d' ' -f1)" "$(jq -r .digest <<<"$rec")"
+is "a query's record holds no content" \
+    "$(audit_lines inner ".id == \"$QID\" and has(\"content\")")" ""
 stop_outer
 stop_inner
 

@@ -310,6 +310,49 @@ test_long_string(void **state)
 	free(text);
 }
 
+/* "audit content": the payload kept whole, escaped, never altered. */
+static void
+test_content(void **state)
+{
+	struct audit		*a;
+	struct audit_record	 rec;
+	char			 path[PATH_MAX], *text, *big;
+	const char		*payload = "{\"a\":\"caf\xc3\xa9 \\\"q\\\"\",\"n\":1}";
+	json_t			*o;
+	size_t			 i;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "execute";
+	rec.size = rec.rows = rec.latency_us = -1;
+	rec.content = payload;
+	rec.content_len = strlen(payload);
+	path_in(path, "content.audit");
+	assert_int_equal(audit_open(path, "inner", &a), 0);
+	assert_int_equal(audit_append(a, &rec), 0);
+	/* Not UTF-8: refused, not repaired. */
+	rec.content = "{\"a\":\"\xff\"}";
+	rec.content_len = strlen(rec.content);
+	assert_int_equal(audit_append(a, &rec), -EILSEQ);
+	/* Longer than a line can hold: refused, not cut. */
+	assert_non_null(big = malloc(70000));
+	for (i = 0; i < 70000; i++)
+		big[i] = 'x';
+	rec.content = big;
+	rec.content_len = 70000;
+	assert_int_equal(audit_append(a, &rec), -ENOBUFS);
+	free(big);
+	audit_close(a);
+	text = slurp(path);
+	assert_null(strchr(nth_line(text, 2), '\n'));	/* two lines */
+	assert_non_null(o = json_loads(nth_line(text, 1), 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(o, "content")),
+	    payload);
+	json_decref(o);
+	free(text);
+	assert_int_equal(verify_chain(path), 0);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -387,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_long_string),
+		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_append_errors),
 	};
