@@ -37,7 +37,10 @@ struct audit {
 	time_t		 sec;		/* the second secstr spells */
 	char		 secstr[32];
 	EVP_PKEY	*key;		/* not owned; NULL: chain only */
-	EVP_MD_CTX	*md;
+	EVP_MD_CTX	*md;		/* signing */
+	EVP_MD		*sha256;	/* fetched once: a fetch per line
+					 * costs more than the hash */
+	EVP_MD_CTX	*hash;
 	struct audit_config cfg;
 	uint64_t	 n;		/* number of the next record */
 	uint8_t		 prev[SHA256_LEN];	/* hash of the last line */
@@ -54,6 +57,40 @@ struct audit {
 	char		 host[64];
 	uint64_t	 log_dropped;
 };
+
+/*
+ * Appending without printf: a record is formatted on every decision, and
+ * vsnprintf was a third of its cost.
+ */
+static int
+put_lit(struct buf *b, const char *s)
+{
+	return buf_put(b, s, strlen(s));
+}
+
+/* ,"key": */
+static int
+put_key(struct buf *b, const char *key)
+{
+	int	 r;
+
+	if ((r = buf_put(b, ",\"", 2)) != 0 || (r = put_lit(b, key)) != 0)
+		return r;
+	return buf_put(b, "\":", 2);
+}
+
+static int
+put_u64(struct buf *b, uint64_t v)
+{
+	char	 d[20];
+	size_t	 i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return buf_put(b, d + i, sizeof(d) - i);
+}
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t
@@ -116,7 +153,7 @@ put_str(struct buf *b, const char *key, const char *value)
 			valid = 0;
 			break;
 		}
-	if ((r = buf_putf(b, ",\"%s\":\"", key)) != 0)
+	if ((r = put_key(b, key)) != 0 || (r = buf_put_u8(b, '"')) != 0)
 		return r;
 	for (i = 0; i < len && r == 0; i++) {
 		if (s[i] == '"' || s[i] == '\\') {
@@ -170,19 +207,27 @@ static int
 put_hex(struct buf *b, const char *key, const uint8_t *p, size_t n)
 {
 	char	 hex[2 * SHA256_LEN + 1];
+	int	 r;
 
 	if (p == NULL)
 		return 0;
 	hex_encode(p, n, hex);
-	return buf_putf(b, ",\"%s\":\"%s\"", key, hex);
+	if ((r = put_key(b, key)) != 0 || (r = buf_put_u8(b, '"')) != 0 ||
+	    (r = buf_put(b, hex, 2 * n)) != 0)
+		return r;
+	return buf_put_u8(b, '"');
 }
 
 static int
 put_int(struct buf *b, const char *key, int64_t v)
 {
+	int	 r;
+
 	if (v < 0)
 		return 0;
-	return buf_putf(b, ",\"%s\":%lld", key, (long long)v);
+	if ((r = put_key(b, key)) != 0)
+		return r;
+	return put_u64(b, (uint64_t)v);
 }
 
 /* RFC 3339 UTC with microseconds: 2026-11-22T02:15:59.123456Z. The
@@ -200,8 +245,19 @@ audit_time(struct audit *a, char out[AUDIT_TIME_LEN])
 		    &tm);
 		a->sec = ts.tv_sec;
 	}
-	snprintf(out, AUDIT_TIME_LEN, "%s.%06dZ", a->secstr,
-	    (int)(ts.tv_nsec / 1000));
+	{
+		size_t	 n = strlen(a->secstr);
+		long	 us = ts.tv_nsec / 1000;
+		int	 i;
+
+		/* secstr is 19 characters: room for ".uuuuuuZ" and NUL. */
+		memcpy(out, a->secstr, n);
+		out[n] = '.';
+		for (i = 6; i >= 1; i--, us /= 10)
+			out[n + i] = (char)('0' + us % 10);
+		out[n + 7] = 'Z';
+		out[n + 8] = '\0';
+	}
 }
 
 static int
@@ -248,14 +304,24 @@ static int
 line_begin(struct audit *a, const char *event, char ts[AUDIT_TIME_LEN])
 {
 	char	 hex[2 * SHA256_LEN + 1];
+	int	 r;
 
 	if (strcmp(event, "checkpoint") != 0)	/* its time is signed */
 		audit_time(a, ts);
 	hex_encode(a->prev, SHA256_LEN, hex);
 	buf_reset(&a->line);
-	return buf_putf(&a->line, "{\"n\":%llu,\"prev\":\"%s\",\"time\":\"%s\","
-	    "\"side\":\"%s\",\"event\":\"%s\"", (unsigned long long)a->n, hex,
-	    ts, a->side, event);
+	if ((r = put_lit(&a->line, "{\"n\":")) != 0 ||
+	    (r = put_u64(&a->line, a->n)) != 0 ||
+	    (r = put_lit(&a->line, ",\"prev\":\"")) != 0 ||
+	    (r = buf_put(&a->line, hex, 2 * SHA256_LEN)) != 0 ||
+	    (r = put_lit(&a->line, "\",\"time\":\"")) != 0 ||
+	    (r = put_lit(&a->line, ts)) != 0 ||
+	    (r = put_lit(&a->line, "\",\"side\":\"")) != 0 ||
+	    (r = put_lit(&a->line, a->side)) != 0 ||
+	    (r = put_lit(&a->line, "\",\"event\":\"")) != 0 ||
+	    (r = put_lit(&a->line, event)) != 0)
+		return r;
+	return buf_put_u8(&a->line, '"');
 }
 
 /* Best effort: the journal on disk is the record, syslog a copy. */
@@ -322,8 +388,15 @@ line_write(struct audit *a, const char *ts)
 		a->fd = -1;
 		return -EIO;
 	}
-	if ((r = sha256(a->line.data, a->line.len - 1, a->prev)) != 0)
-		return r;
+	if (EVP_DigestInit_ex(a->hash, a->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(a->hash, a->line.data, a->line.len - 1) != 1 ||
+	    EVP_DigestFinal_ex(a->hash, a->prev, NULL) != 1) {
+		/* The line is written but the chain cannot go on. */
+		ERR_clear_error();
+		close(a->fd);
+		a->fd = -1;
+		return -EIO;
+	}
 	a->n++;
 	a->size += a->line.len;
 	syslog_send(a, ts);
@@ -568,6 +641,8 @@ audit_open_signed(const char *path, const char *side, EVP_PKEY *key,
 	a->cp_ms = mono_ms();
 	if ((a->path = strdup(path)) == NULL ||
 	    (a->md = EVP_MD_CTX_new()) == NULL ||
+	    (a->hash = EVP_MD_CTX_new()) == NULL ||
+	    (a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
 	    (cfg != NULL && cfg->syslog != NULL &&
 	    (a->cfg.syslog = strdup(cfg->syslog)) == NULL)) {
 		a->cfg.syslog = NULL;
@@ -733,6 +808,8 @@ audit_close(struct audit *a)
 	if (a->log_fd != -1)
 		close(a->log_fd);
 	EVP_MD_CTX_free(a->md);
+	EVP_MD_CTX_free(a->hash);
+	EVP_MD_free(a->sha256);
 	buf_free(&a->line);
 	free((char *)a->cfg.syslog);
 	free(a->path);
