@@ -26,7 +26,9 @@ struct seen {
 
 struct audit_verify {
 	EVP_PKEY	*key;		/* not owned; NULL: chain only */
-	EVP_MD_CTX	*md;
+	EVP_MD_CTX	*md;		/* signatures */
+	EVP_MD		*sha256;	/* fetched once, for every line */
+	EVP_MD_CTX	*hash;
 	int		 live;
 	int		 failed;
 	char		 err[768];
@@ -76,8 +78,11 @@ audit_verify_new(EVP_PKEY *key, int live, struct audit_verify **ret)
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return -ENOMEM;
-	if ((v->md = EVP_MD_CTX_new()) == NULL) {
-		free(v);
+	if ((v->md = EVP_MD_CTX_new()) == NULL ||
+	    (v->hash = EVP_MD_CTX_new()) == NULL ||
+	    (v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		ERR_clear_error();
+		audit_verify_free(v);
 		return -ENOMEM;
 	}
 	v->key = key;
@@ -92,6 +97,8 @@ audit_verify_free(struct audit_verify *v)
 	if (v == NULL)
 		return;
 	EVP_MD_CTX_free(v->md);
+	EVP_MD_CTX_free(v->hash);
+	EVP_MD_free(v->sha256);
 	free(v);
 }
 
@@ -225,8 +232,12 @@ audit_verify_line(struct audit_verify *v, const char *line, size_t len)
 	cur.n = h.n;
 	cur.line = v->line;
 	memcpy(cur.file, v->name, sizeof(cur.file));
-	if (sha256(line, len, cur.hash) != 0)
+	if (EVP_DigestInit_ex(v->hash, v->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(v->hash, line, len) != 1 ||
+	    EVP_DigestFinal_ex(v->hash, cur.hash, NULL) != 1) {
+		ERR_clear_error();
 		return fail(v, v->name, v->line, "cannot hash the line");
+	}
 	if (v->line == 1)
 		return file_start(v, &h, &cur);
 	if (strcmp(h.side, v->side) != 0)
