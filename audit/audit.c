@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -535,6 +536,70 @@ resume(struct audit *a, int fd, off_t size)
 	return r;
 }
 
+/*
+ * A fresh journal file after rotated ones (a restart just after a
+ * rotation, or the current file archived): the chain goes on from the
+ * newest PATH.NNNNNN, so that no restart breaks it.
+ */
+static int
+resume_rotated(struct audit *a)
+{
+	char		 dir[PATH_MAX], path[PATH_MAX];
+	const char	*base, *slash, *q;
+	struct dirent	*e;
+	struct stat	 st;
+	uint64_t	 seq, best = 0;
+	size_t		 blen;
+	DIR		*d;
+	int		 found = 0, fd, r;
+
+	slash = strrchr(a->path, '/');
+	base = slash != NULL ? slash + 1 : a->path;
+	blen = strlen(base);
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", slash == a->path ? 1 :
+	    (int)(slash - a->path), a->path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if ((d = opendir(dir)) == NULL)
+		return -errno;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, base, blen) != 0 ||
+		    e->d_name[blen] != '.')
+			continue;
+		q = e->d_name + blen + 1;
+		if (strlen(q) < 6 || strspn(q, "0123456789") != strlen(q) ||
+		    parse_u64(q, 0, UINT64_MAX - 1, &seq) != 0)
+			continue;
+		if (!found || seq > best)
+			best = seq;
+		found = 1;
+	}
+	closedir(d);
+	if (!found)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s.%06llu", a->path,
+	    (unsigned long long)best) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	if (fstat(fd, &st) == -1)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_size == 0)
+		r = -EBADMSG;
+	else
+		r = resume(a, fd, st.st_size);
+	close(fd);
+	if (r != 0)
+		return r;
+	if (a->file != best)
+		return -EBADMSG;	/* named for another file */
+	a->file++;
+	a->size = 0;
+	a->unsigned_n = 0;
+	return 0;
+}
+
 /* Opens a->path: continues it, or marks it fresh (see file_start). */
 static int
 open_file(struct audit *a)
@@ -668,7 +733,8 @@ audit_open_signed(const char *path, const char *side, EVP_PKEY *key,
 			goto fail;
 		}
 	}
-	if ((r = open_file(a)) != 0)
+	if ((r = open_file(a)) != 0 ||
+	    (a->fresh && (r = resume_rotated(a)) != 0))
 		goto fail;
 	*ret = a;
 	return 0;

@@ -487,6 +487,61 @@ test_resume(void **state)
 	(void)size;
 }
 
+/* Verifies the rotated files of path and path itself, in order. */
+static void
+expect_ok_files(const char *path, EVP_PKEY *key, int want_files)
+{
+	struct jfile	 f[MAXFILES];
+	char		 p[PATH_MAX + 16], msg[1024];
+	int		 k;
+
+	for (k = 0; k < MAXFILES - 1; k++) {
+		snprintf(p, sizeof(p), "%s.%06d", path, k);
+		if (access(p, F_OK) != 0)
+			break;
+		load(&f[k], p);
+	}
+	load(&f[k], path);
+	assert_int_equal(k + 1, want_files);
+	if (verify(f, k + 1, key, 0, msg, sizeof(msg)) != 0)
+		fail_msg("%s", msg);
+	jfree(f, k + 1);
+}
+
+/* A restart just after a rotation (the new file not yet written, or
+ * gone) continues the chain from the newest rotated file; so does a
+ * rotation by age, from the timer. */
+static void
+test_rotation_restart(void **state)
+{
+	struct audit		*a;
+	struct audit_config	 cfg;
+	char			 path[PATH_MAX];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.rotate_bytes = 1000;
+	path_in(path, "rr");
+	assert_int_equal(mkdir(path, 0700), 0);
+	strcat(path, "/outer.audit");
+	assert_int_equal(audit_open_signed(path, "outer", outer_key, &cfg, &a),
+	    0);
+	append_n(a, 6, "bill.query");	/* past 1000 bytes: rotated once */
+	audit_close(a);
+	expect_ok_files(path, outer_key, 2);
+	assert_int_equal(unlink(path), 0);	/* as if never written */
+	cfg.rotate_bytes = 0;
+	cfg.rotate_secs = 1;
+	assert_int_equal(audit_open_signed(path, "outer", outer_key, &cfg, &a),
+	    0);
+	append_n(a, 2, "bill.query");
+	assert_int_equal(audit_tick(a), 0);	/* not yet a second old */
+	usleep(1100 * 1000);
+	assert_int_equal(audit_tick(a), 0);	/* rotates: file 2 starts */
+	audit_close(a);
+	expect_ok_files(path, outer_key, 3);
+}
+
 static void
 test_tick(void **state)
 {
@@ -622,6 +677,7 @@ main(void)
 		cmocka_unit_test(test_other_key),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_rotation_restart),
 		cmocka_unit_test(test_tick),
 		cmocka_unit_test(test_syslog),
 		cmocka_unit_test(test_parse),
