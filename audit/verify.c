@@ -132,6 +132,9 @@ audit_verify_file(struct audit_verify *v, const char *name)
 {
 	if (v->failed)
 		return -EBADMSG;
+	if (v->nfiles > 0 && v->line == 0)
+		return fail(v, v->name, 0, "an empty file (not a journal "
+		    "file, or all of it removed)");
 	if (v->held && resolve_hold(v, 0, 0) != 0)
 		return -EBADMSG;
 	/* The file before must have been closed by a rotation. */
@@ -294,6 +297,9 @@ audit_verify_end(struct audit_verify *v)
 {
 	if (v->failed)
 		return -EBADMSG;
+	if (v->nfiles > 0 && v->line == 0)
+		return fail(v, v->name, 0, "an empty file (not a journal "
+		    "file, or all of it removed)");
 	if (v->held && resolve_hold(v, 0, 0) != 0)
 		return -EBADMSG;
 	if (!v->have_last)

@@ -411,6 +411,13 @@ test_rotation(void **state)
 	t[1] = base[0];
 	expect_fail(t, nbase, outer_key, "outer.audit.000000:1: ",
 	    "files out of order");
+	/* An empty file among them. */
+	memcpy(t, base, sizeof(t));
+	memmove(&t[2], &t[1], (size_t)(nbase - 1) * sizeof(t[0]));
+	memset(&t[1], 0, sizeof(t[0]));
+	strcpy(t[1].name, "empty.audit");
+	expect_fail(t, nbase + 1, outer_key, "empty.audit:0: ",
+	    "an empty file");
 	/* A file whose rotation checkpoint was cut off. */
 	jcopy(t, base, nbase);
 	free(t[0].lines[--t[0].n]);
