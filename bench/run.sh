@@ -93,3 +93,8 @@ if [ "$rows" -ge "$ACCEPTED" ]; then
 else
 	not_ok "payments answered 202: $ACCEPTED, rows in payments: $rows (rows lost)"
 fi
+
+# The journal's cost and verify speed (bench/audit.sh), on a quiet machine:
+# these daemons stop first.
+stop_outer && stop_inner
+bash "$BENCH/audit.sh" "$DURATION"

@@ -33,6 +33,7 @@ struct daemon {
 	struct event	*ev_retry;	/* outward connect, and inward re-arm */
 	struct event	*ev_sigterm;
 	struct event	*ev_sigint;
+	struct event	*ev_audit;	/* checkpoints when idle */
 	int		 tx_up;
 	int		 loss_logged;
 };
@@ -247,6 +248,18 @@ daemon_check_side(const struct side *s)
 		    s->file != NULL ? s->file : "?", s->line, missing);
 }
 
+/* Signs what is unsigned once the checkpoint interval has passed. */
+static void
+daemon_audit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int	 r;
+
+	(void)fd;
+	(void)what;
+	if ((r = audit_tick(arg)) != 0)
+		log_warnx("audit: %s", strerror(-r));
+}
+
 static void
 daemon_start(struct daemon *d, const char *path)
 {
@@ -254,6 +267,7 @@ daemon_start(struct daemon *d, const char *path)
 	char			*errors = NULL, hex[2 * SHA256_LEN + 1];
 	struct audit		*audit;
 	struct exec		*exec;
+	struct timeval		 audit_tv = { 1, 0 };
 	int			 r;
 
 	if ((r = policy_load(path, POLICY_CHECK_FILES, &d->pol,
@@ -280,11 +294,15 @@ daemon_start(struct daemon *d, const char *path)
 	    (d->ev_retry = evtimer_new(d->base, daemon_retry_cb, d)) == NULL)
 		fatalx("cannot set up the event loop");
 
-	if ((r = audit_open(s->audit, "inner", &audit)) != 0)
-		fatalx("audit %s: %s", s->audit, strerror(-r));
-	d->in.audit = audit;
 	if ((r = key_load_private(s->key, &d->key)) != 0)
 		fatalx("key %s: %s", s->key, strerror(-r));
+	if ((r = audit_open_side(s, "inner", d->key, &audit)) != 0)
+		fatalx("audit %s: %s", s->audit, strerror(-r));
+	d->in.audit = audit;
+	if ((d->ev_audit = event_new(d->base, -1, EV_PERSIST,
+	    daemon_audit_cb, audit)) == NULL ||
+	    event_add(d->ev_audit, &audit_tv) != 0)
+		fatalx("cannot set up the audit timer");
 	if ((r = key_load_public(s->peer_key, &d->peer_key)) != 0)
 		fatalx("peer-key %s: %s", s->peer_key, strerror(-r));
 
@@ -397,6 +415,7 @@ daemon_stop(struct daemon *d)
 	chan_rx_close(d->rx);
 	chan_tx_close(d->tx);
 	exec_close(d->in.exec);
+	event_free(d->ev_audit);
 	audit_close(d->in.audit);
 	EVP_PKEY_free(d->key);
 	EVP_PKEY_free(d->peer_key);

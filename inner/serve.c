@@ -201,7 +201,7 @@ inner_done(void *arg, const struct exec_job *job,
 {
 	struct inner		*in = arg;
 	struct audit_record	 rec;
-	char			 idhex[ID_HEXLEN + 1];
+	char			 idhex[ID_HEXLEN + 1], *content = NULL;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.event = "execute";
@@ -219,12 +219,24 @@ inner_done(void *arg, const struct exec_job *job,
 		hex_encode(job->id, ID_LEN, idhex);
 		log_warnx("%s %s: %s", job->type, idhex, res->detail);
 	}
-	if (inner_audit(in, &rec) != 0)
+	/* "audit content": the payload itself, the same canonical bytes as
+	 * the frame's (the schema check required them canonical). Without
+	 * it the record is incomplete: like a failed record, unanswered. */
+	if (job->msg->audit_content && (rec.content =
+	    content = schema_canonical(job->req, &rec.content_len)) == NULL) {
+		log_warnx("audit: cannot render the %s payload; left "
+		    "unanswered", job->type);
+		in->nunanswered++;
 		return;
-	if (res->reason != NULL)
-		inner_reject(in, job->id, job->peer, job->type, res->reason,
-		    res->field, res->message);
-	else
-		inner_send(in, job->msg->oneway ? FRAME_ACK : FRAME_REPLY,
-		    job->id, job->peer, job->type, res->payload, res->len);
+	}
+	if (inner_audit(in, &rec) == 0) {
+		if (res->reason != NULL)
+			inner_reject(in, job->id, job->peer, job->type,
+			    res->reason, res->field, res->message);
+		else
+			inner_send(in, job->msg->oneway ? FRAME_ACK :
+			    FRAME_REPLY, job->id, job->peer, job->type,
+			    res->payload, res->len);
+	}
+	free(content);
 }

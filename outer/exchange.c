@@ -300,6 +300,11 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	rec.decision = "allow";
 	rec.digest = digest;
 	rec.size = (int64_t)clen;
+	if (m->audit_content) {
+		/* The law wants the content itself: the canonical bytes. */
+		rec.content = canon;
+		rec.content_len = clen;
+	}
 	rec.rows = rec.latency_us = -1;
 	if (audit_append(o->audit, &rec) != 0) {
 		/* No record, no crossing. */

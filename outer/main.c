@@ -236,6 +236,18 @@ confine(struct outer *o, int no_sandbox)
 #endif
 }
 
+/* Signs what is unsigned once the checkpoint interval has passed. */
+static void
+audit_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int	 r;
+
+	(void)fd;
+	(void)what;
+	if ((r = audit_tick(arg)) != 0)
+		log_warnx("audit: %s", strerror(-r));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,7 +256,8 @@ main(int argc, char **argv)
 		{ NULL,		0,		NULL,	0 },
 	};
 	struct outer	 o;
-	struct event	*sigint, *sigterm;
+	struct event	*sigint, *sigterm, *audit_ev;
+	struct timeval	 audit_tv = { 1, 0 };
 	EVP_PKEY	*key = NULL, *peer_key = NULL;
 	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
 	int		 ch, debug = 0, no_sandbox = 0, r;
@@ -278,10 +291,11 @@ main(int argc, char **argv)
 	}
 	if (!o.policy->outer.present)
 		fatalx("%s: no outer block: this policy is not for outer", path);
-	if ((r = audit_open(o.policy->outer.audit, "outer", &o.audit)) != 0)
-		fatalx("audit %s: %s", o.policy->outer.audit, strerror(-r));
 	if ((r = key_load_private(o.policy->outer.key, &key)) != 0)
 		fatalx("key %s: %s", o.policy->outer.key, strerror(-r));
+	if ((r = audit_open_side(&o.policy->outer, "outer", key,
+	    &o.audit)) != 0)
+		fatalx("audit %s: %s", o.policy->outer.audit, strerror(-r));
 	if ((r = key_load_public(o.policy->outer.peer_key, &peer_key)) != 0)
 		fatalx("peer-key %s: %s", o.policy->outer.peer_key,
 		    strerror(-r));
@@ -302,6 +316,9 @@ main(int argc, char **argv)
 
 	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
 	o.retry_ev = evtimer_new(o.base, retry_cb, &o);
+	if ((audit_ev = event_new(o.base, -1, EV_PERSIST, audit_tick_cb,
+	    o.audit)) == NULL || event_add(audit_ev, &audit_tv) != 0)
+		fatalx("cannot set up the audit timer");
 	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
 	if (o.flush_ev == NULL || o.retry_ev == NULL ||
@@ -339,9 +356,10 @@ main(int argc, char **argv)
 		chan_tx_flush(o.tx);
 	chan_tx_close(o.tx);
 	chan_rx_close(o.rx);
+	event_free(audit_ev);
+	audit_close(o.audit);	/* signs its last checkpoint: before the key */
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(peer_key);
-	audit_close(o.audit);
 	free(o.pending);
 	free(o.buckets);
 	policy_free(o.policy);

@@ -236,6 +236,26 @@ parse_message_timeout(struct pstate *ps, char *word, const struct ploc *loc)
 	free(word);
 }
 
+/* "audit content": records about this message keep its canonical payload
+ * (docs/audit.md), for message types where the law requires it. */
+void
+parse_message_audit(struct pstate *ps, char *word, const struct ploc *loc)
+{
+	struct policy	*p = ps->p;
+
+	if (p->nmessages == 0)
+		goto out;
+	if (strcmp(word, "content") != 0)
+		pstate_error(ps, loc, "unknown audit setting '%s' for a message "
+		    "(content)", QUOTE(word));
+	else if (p->messages[p->nmessages - 1].audit_content)
+		pstate_error(ps, loc, "audit content given twice");
+	else
+		p->messages[p->nmessages - 1].audit_content = 1;
+ out:
+	free(word);
+}
+
 static struct schema *
 schema_current(struct pstate *ps)
 {
@@ -688,6 +708,114 @@ parse_guard_opt(struct pstate *ps, enum guard_opt opt, int64_t v,
 		s->guard.conns = (uint32_t)v;
 		break;
 	}
+}
+
+/* NK, NM, NG (bytes, powers of 1024) or Ns, Nm, Nh, Nd (seconds). */
+static int
+audit_rotate_value(const char *w, uint64_t *ret_bytes, uint32_t *ret_secs)
+{
+	char		 digits[16];
+	size_t		 n = strspn(w, "0123456789");
+	uint64_t	 v, unit;
+	int		 bytes = 1;
+
+	if (n == 0 || n >= sizeof(digits) || strlen(w + n) != 1)
+		return -EINVAL;
+	switch (w[n]) {
+	case 'K': unit = 1024; break;
+	case 'M': unit = 1024 * 1024; break;
+	case 'G': unit = 1024 * 1024 * 1024; break;
+	case 's': unit = 1; bytes = 0; break;
+	case 'm': unit = 60; bytes = 0; break;
+	case 'h': unit = 3600; bytes = 0; break;
+	case 'd': unit = 86400; bytes = 0; break;
+	default: return -EINVAL;
+	}
+	memcpy(digits, w, n);
+	digits[n] = '\0';
+	/* At least 4 KiB or a minute; at most 1 TiB or a year. */
+	if (bytes) {
+		if (parse_u64(digits, 1, (UINT64_C(1) << 40) / unit, &v) != 0 ||
+		    v * unit < 4096)
+			return -ERANGE;
+		*ret_bytes = v * unit;
+	} else {
+		if (parse_u64(digits, 1, 366 * 86400 / unit, &v) != 0 ||
+		    v * unit < 60)
+			return -ERANGE;
+		*ret_secs = (uint32_t)(v * unit);
+	}
+	return 0;
+}
+
+/*
+ * audit sync | checkpoint N | checkpoint DURATION | rotate SIZE | rotate
+ * TIME | syslog ["PATH"]: the journal's settings (docs/audit.md). num is
+ * the value when it was an integer, else -1.
+ */
+void
+parse_side_audit(struct pstate *ps, char *key, char *word, int64_t num,
+    const struct ploc *loc)
+{
+	struct side_audit	*a = &side_current(ps)->audit_set;
+	char			*resolved = NULL;
+	uint32_t		 ms;
+	uint64_t		 bytes = 0;
+	uint32_t		 secs = 0;
+
+	if (strcmp(key, "sync") == 0) {
+		if (word != NULL || num >= 0)
+			pstate_error(ps, loc, "audit sync takes no value");
+		else
+			a->sync = 1;
+	} else if (strcmp(key, "checkpoint") == 0) {
+		if (num >= 0) {
+			if (num < 1 || num > 1000000)
+				pstate_error(ps, loc, "audit checkpoint: 1 to "
+				    "1000000 records");
+			else if (a->checkpoint_records != 0)
+				pstate_error(ps, loc, "audit checkpoint "
+				    "records given twice");
+			else
+				a->checkpoint_records = (uint32_t)num;
+		} else if (word == NULL || check_duration(word, &ms) != 0)
+			pstate_error(ps, loc, "audit checkpoint takes a number "
+			    "of records or a duration (1ms..600s)");
+		else if (a->checkpoint_ms != 0)
+			pstate_error(ps, loc, "audit checkpoint interval given "
+			    "twice");
+		else
+			a->checkpoint_ms = ms;
+	} else if (strcmp(key, "rotate") == 0) {
+		if (num >= 4096 && num <= (INT64_C(1) << 40))
+			bytes = (uint64_t)num;	/* plain bytes, as printed */
+		if (bytes == 0 && (word == NULL || audit_rotate_value(word,
+		    &bytes, &secs) != 0))
+			pstate_error(ps, loc, "audit rotate takes a size "
+			    "(4K..1024G) or an age (60s..366d)");
+		else if ((bytes != 0 && a->rotate_bytes != 0) ||
+		    (secs != 0 && a->rotate_secs != 0))
+			pstate_error(ps, loc, "audit rotate given twice");
+		else if (bytes != 0)
+			a->rotate_bytes = bytes;
+		else
+			a->rotate_secs = secs;
+	} else if (strcmp(key, "syslog") == 0) {
+		if (num >= 0)
+			pstate_error(ps, loc, "audit syslog takes a socket "
+			    "path");
+		else if (a->syslog != NULL)
+			pstate_error(ps, loc, "audit syslog given twice");
+		else if (word == NULL)
+			a->syslog = pstate_strdup(ps, "/dev/log");
+		else if (check_path(ps, loc, "audit syslog", word,
+		    &resolved) == 0)
+			a->syslog = resolved;
+	} else
+		pstate_error(ps, loc, "unknown audit setting '%s' (sync, "
+		    "checkpoint, rotate, syslog)", QUOTE(key));
+	free(key);
+	free(word);
 }
 
 void

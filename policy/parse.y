@@ -140,6 +140,7 @@ void	 parse_message_end(struct pstate *);
 void	 parse_message_allow(struct pstate *, char *, const struct ploc *);
 void	 parse_message_oneway(struct pstate *, const struct ploc *);
 void	 parse_message_timeout(struct pstate *, char *, const struct ploc *);
+void	 parse_message_audit(struct pstate *, char *, const struct ploc *);
 void	 parse_schema_begin(struct pstate *, int, int64_t,
 	    const struct ploc *);
 void	 parse_schema_end(struct pstate *, const struct ploc *);
@@ -161,6 +162,8 @@ void	 parse_side_guard(struct pstate *, int64_t, const struct ploc *);
 void	 parse_guard_opt(struct pstate *, enum guard_opt, int64_t,
 	    const struct ploc *);
 void	 parse_side_statement(struct pstate *, char *, char *,
+	    const struct ploc *);
+void	 parse_side_audit(struct pstate *, char *, char *, int64_t,
 	    const struct ploc *);
 
 /* check.c */
@@ -325,6 +328,7 @@ msgstmt		: ALLOW FROM allowlist
 		| reqhead fieldblock		{ parse_schema_end(ps, &@1); }
 		| replyhead fieldblock		{ parse_schema_end(ps, &@1); }
 		| TIMEOUT WORD		{ parse_message_timeout(ps, $2, &@2); }
+		| AUDIT WORD		{ parse_message_audit(ps, $2, &@2); }
 		;
 
 allowlist	: name			{ parse_message_allow(ps, $1, &@1); }
@@ -440,6 +444,10 @@ sidestmt	: LISTEN WORD	{ parse_side_set(ps, SIDE_LISTEN, $2, &@1); }
 		}
 		| USER name	{ parse_side_user(ps, $2, &@1); }
 		| guardhead guardopts
+		| AUDIT WORD		{ parse_side_audit(ps, $2, NULL, -1, &@1); }
+		| AUDIT WORD WORD	{ parse_side_audit(ps, $2, $3, -1, &@1); }
+		| AUDIT WORD STR	{ parse_side_audit(ps, $2, $3, -1, &@1); }
+		| AUDIT WORD INTLIT	{ parse_side_audit(ps, $2, NULL, $3, &@1); }
 		;
 
 guardhead	: GUARD QUEUE INTLIT	{ parse_side_guard(ps, $3, &@1); }

@@ -55,6 +55,7 @@ policy_side_clear(struct side *s)
 	free(s->key);
 	free(s->peer_key);
 	free(s->audit);
+	free(s->audit_set.syslog);
 	free(s->state);
 	free(s->db_driver);
 	free(s->database);
@@ -341,6 +342,8 @@ put_message(struct buf *b, const struct message *m)
 		r = buf_put_u8(b, '\n');
 	if (r == 0 && m->oneway)
 		r = buf_put_str(b, "\toneway\n");
+	if (r == 0 && m->audit_content)
+		r = buf_put_str(b, "\taudit content\n");
 	if (r == 0)
 		r = buf_put_str(b, "\trequest {\n");
 	if (r == 0)
@@ -401,6 +404,33 @@ put_item(struct buf *b, const char *keyword, const char *value)
 	return buf_put_u8(b, '\n');
 }
 
+/* The journal's settings, each on its own "audit" line. */
+static int
+put_audit_settings(struct buf *b, const struct side_audit *a)
+{
+	int	 r = 0;
+
+	if (a->sync)
+		r = buf_put_str(b, "\taudit sync\n");
+	if (r == 0 && a->checkpoint_records != 0)
+		r = buf_putf(b, "\taudit checkpoint %" PRIu32 "\n",
+		    a->checkpoint_records);
+	if (r == 0 && a->checkpoint_ms != 0)
+		r = buf_putf(b, "\taudit checkpoint %" PRIu32 "ms\n",
+		    a->checkpoint_ms);
+	if (r == 0 && a->rotate_bytes != 0)
+		r = buf_putf(b, "\taudit rotate %" PRIu64 "\n",
+		    a->rotate_bytes);
+	if (r == 0 && a->rotate_secs != 0)
+		r = buf_putf(b, "\taudit rotate %" PRIu32 "s\n",
+		    a->rotate_secs);
+	if (r == 0 && a->syslog != NULL &&
+	    (r = buf_put_str(b, "\taudit syslog ")) == 0 &&
+	    (r = put_quoted(b, a->syslog)) == 0)
+		r = buf_put_u8(b, '\n');
+	return r;
+}
+
 static int
 put_side(struct buf *b, const char *name, const struct side *s)
 {
@@ -425,6 +455,8 @@ put_side(struct buf *b, const char *name, const struct side *s)
 		r = put_item(b, "peer-key", s->peer_key);
 	if (r == 0)
 		r = put_item(b, "audit", s->audit);
+	if (r == 0)
+		r = put_audit_settings(b, &s->audit_set);
 	if (r == 0)
 		r = put_item(b, "state", s->state);
 	if (r == 0 && s->user != NULL)

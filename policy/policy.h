@@ -82,6 +82,7 @@ struct message {
 	struct schema	 reply;		/* empty for oneway */
 	uint32_t	 reply_max_rows;
 	uint32_t	 timeout_ms;
+	int		 audit_content;	/* journal the canonical payload */
 	size_t		 max_body;	/* largest valid request body, bytes */
 	char		*file;
 	int		 line;
@@ -118,6 +119,14 @@ struct side {
 	char		*key;		/* this side's Ed25519 private key */
 	char		*peer_key;	/* the other side's public key */
 	char		*audit;		/* audit journal file */
+	struct side_audit {		/* its settings; 0: the default */
+		int	 sync;		/* fsync every record */
+		uint32_t checkpoint_records;
+		uint32_t checkpoint_ms;
+		uint64_t rotate_bytes;
+		uint32_t rotate_secs;
+		char	*syslog;	/* local socket, or NULL */
+	}		 audit_set;
 	char		*state;		/* state directory */
 	char		*db_driver;	/* inner: "sqlite" */
 	char		*database;	/* inner: path or connection string */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The isogate authors */
-/* The isogate command: administrative tools (keygen, check) for operators. */
+/* The isogate command: administrative tools (keygen, check, audit) for operators and auditors. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +20,8 @@ usage(void)
 	    "usage: isogate keygen PREFIX\n"
 	    "       isogate check [-nv] POLICY\n"
 	    "       isogate nft --side outer|inner [--queue | --iptables] "
-	    "POLICY\n");
+	    "POLICY\n"
+	    "       isogate audit verify|show|trace|stats ...\n");
 	exit(2);
 }
 
@@ -106,5 +107,7 @@ main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "nft") == 0)
 		return cmd_nft(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	usage();
 }

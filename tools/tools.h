@@ -19,4 +19,7 @@ int	 nft_ruleset(const struct policy *, int inner, const char *name,
 int	 nft_queue_rule(const struct policy *, int iptables, struct buf *,
 	    const char **why);
 
+/* audit.c: isogate audit verify|show|trace|stats; returns the exit code. */
+int	 cmd_audit(int argc, char **argv);
+
 #endif

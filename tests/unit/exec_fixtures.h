@@ -355,6 +355,13 @@ audit_lines(void)
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		assert_non_null(o = json_loads(line, 0, NULL));
+		/* The journal's own marks are not decisions. */
+		if (strcmp(json_string_value(json_object_get(o, "event")),
+		    "file") == 0 || strcmp(json_string_value(json_object_get(o,
+		    "event")), "checkpoint") == 0) {
+			json_decref(o);
+			continue;
+		}
 		json_array_append_new(arr, o);
 	}
 	free(text);

@@ -65,18 +65,56 @@ slurp(const char *path)
 	return text;
 }
 
-/* Strips the leading "time" member after checking its form. */
+/* Strips the leading "n", "prev" and "time" members after checking their
+ * form. */
 static const char *
 after_time(const char *line)
 {
-	regex_t	 re;
+	regex_t		 re;
+	regmatch_t	 m;
 
-	assert_int_equal(regcomp(&re, "^\\{\"time\":\"[0-9]{4}-[0-9]{2}-"
-	    "[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z\",", REG_EXTENDED |
-	    REG_NOSUB), 0);
-	assert_int_equal(regexec(&re, line, 0, NULL, 0), 0);
+	assert_int_equal(regcomp(&re, "^\\{\"n\":(0|[1-9][0-9]*),"
+	    "\"prev\":\"[0-9a-f]{64}\",\"time\":\"[0-9]{4}-[0-9]{2}-"
+	    "[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z\",", REG_EXTENDED),
+	    0);
+	assert_int_equal(regexec(&re, line, 1, &m, 0), 0);
 	regfree(&re);
-	return line + strlen("{\"time\":\"2026-11-22T02:15:59.123456Z\",");
+	return line + m.rm_eo;
+}
+
+/* Line k (from 0) of text. */
+static char *
+nth_line(char *text, int k)
+{
+	char	*p = text;
+
+	while (k-- > 0) {
+		assert_non_null(p = strchr(p, '\n'));
+		p++;
+	}
+	return p;
+}
+
+/* Checks the chain of an unsigned journal with the library's verifier. */
+static int
+verify_chain(const char *path)
+{
+	struct audit_verify	*v;
+	struct audit_reader	*rd;
+	const char		*line;
+	size_t			 len;
+	int			 r;
+
+	assert_int_equal(audit_verify_new(NULL, 0, &v), 0);
+	assert_int_equal(audit_reader_open(path, &rd), 0);
+	r = audit_verify_file(v, path);
+	while (r == 0 && audit_reader_next(rd, &line, &len) == 1)
+		r = audit_verify_line(v, line, len);
+	if (r == 0)
+		r = audit_verify_end(v);
+	audit_reader_close(rd);
+	audit_verify_free(v);
+	return r;
 }
 
 static void
@@ -118,7 +156,10 @@ test_full_record(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	text = slurp(path);
-	assert_string_equal(after_time(text),
+	/* A new journal starts with its file record. */
+	assert_int_equal(strncmp(after_time(text), "\"side\":\"outer\","
+	    "\"event\":\"file\",\"file\":0}\n", 40), 0);
+	assert_string_equal(after_time(nth_line(text, 1)),
 	    "\"side\":\"outer\",\"event\":\"request\","
 	    "\"id\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\","
 	    "\"peer\":\"wechat-app\",\"addr\":\"127.0.0.1\","
@@ -153,9 +194,9 @@ test_absent_fields(void **state)
 	assert_int_equal(audit_append(a, &rec), 0);
 	audit_close(a);
 	text = slurp(path);
-	assert_non_null(nl = strchr(text, '\n'));
+	assert_non_null(nl = strchr(nth_line(text, 1), '\n'));
 	*nl = '\0';
-	assert_string_equal(after_time(text),
+	assert_string_equal(after_time(nth_line(text, 1)),
 	    "\"side\":\"inner\",\"event\":\"frame\"}");
 	assert_string_equal(after_time(nl + 1), "\"side\":\"inner\","
 	    "\"event\":\"frame\",\"size\":0,\"rows\":0,\"latency_us\":0}\n");
@@ -185,8 +226,10 @@ test_appends(void **state)
 	for (p = text; *p != '\0'; p++)
 		if (*p == '\n')
 			lines++;
-	assert_int_equal(lines, 6);
+	/* The file record, then six: each reopening continued the chain. */
+	assert_int_equal(lines, 7);
 	free(text);
+	assert_int_equal(verify_chain(path), 0);
 }
 
 static void
@@ -212,10 +255,10 @@ test_escaping(void **state)
 	assert_int_equal(audit_append(a, &rec), 0);
 	audit_close(a);
 	text = slurp(path);
-	nl = strchr(text, '\n');
+	nl = strchr(nth_line(text, 1), '\n');
 	assert_non_null(nl);
-	assert_int_equal(nl[1], '\0');	/* exactly one line */
-	o = json_loads(text, 0, &jerr);
+	assert_int_equal(nl[1], '\0');	/* exactly one line after the mark */
+	o = json_loads(nth_line(text, 1), 0, &jerr);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, "peer")),
 	    "evil\"peer\\\n{\x01}");
@@ -258,13 +301,56 @@ test_long_string(void **state)
 	assert_int_equal(audit_append(a, &rec), 0);
 	audit_close(a);
 	text = slurp(path);
-	assert_non_null(o = json_loads(text, 0, NULL));
+	assert_non_null(o = json_loads(nth_line(text, 1), 0, NULL));
 	v = json_string_value(json_object_get(o, "field"));
 	assert_non_null(v);
 	assert_int_equal(strlen(v), 511);	/* cut before the split char */
 	assert_memory_equal(v, big, 511);
 	json_decref(o);
 	free(text);
+}
+
+/* "audit content": the payload kept whole, escaped, never altered. */
+static void
+test_content(void **state)
+{
+	struct audit		*a;
+	struct audit_record	 rec;
+	char			 path[PATH_MAX], *text, *big;
+	const char		*payload = "{\"a\":\"caf\xc3\xa9 \\\"q\\\"\",\"n\":1}";
+	json_t			*o;
+	size_t			 i;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "execute";
+	rec.size = rec.rows = rec.latency_us = -1;
+	rec.content = payload;
+	rec.content_len = strlen(payload);
+	path_in(path, "content.audit");
+	assert_int_equal(audit_open(path, "inner", &a), 0);
+	assert_int_equal(audit_append(a, &rec), 0);
+	/* Not UTF-8: refused, not repaired. */
+	rec.content = "{\"a\":\"\xff\"}";
+	rec.content_len = strlen(rec.content);
+	assert_int_equal(audit_append(a, &rec), -EILSEQ);
+	/* Longer than a line can hold: refused, not cut. */
+	assert_non_null(big = malloc(70000));
+	for (i = 0; i < 70000; i++)
+		big[i] = 'x';
+	rec.content = big;
+	rec.content_len = 70000;
+	assert_int_equal(audit_append(a, &rec), -ENOBUFS);
+	free(big);
+	audit_close(a);
+	text = slurp(path);
+	assert_null(strchr(nth_line(text, 2), '\n'));	/* two lines */
+	assert_non_null(o = json_loads(nth_line(text, 1), 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(o, "content")),
+	    payload);
+	json_decref(o);
+	free(text);
+	assert_int_equal(verify_chain(path), 0);
 }
 
 static void
@@ -304,14 +390,33 @@ test_append_errors(void **state)
 {
 	struct audit		*a;
 	struct audit_record	 rec;
+	char			 path[PATH_MAX];
 
 	(void)state;
 	memset(&rec, 0, sizeof(rec));
 	rec.size = rec.rows = rec.latency_us = -1;
+	/* The file record is written with the first record, so a full disk
+	 * shows at the first append. */
 	assert_int_equal(audit_open("/dev/full", "inner", &a), 0);
-	assert_int_equal(audit_append(a, &rec), -EINVAL);	/* no event */
 	rec.event = "frame";
 	assert_int_equal(audit_append(a, &rec), -ENOSPC);
+	audit_close(a);
+	rec.event = NULL;
+	path_in(path, "events.audit");
+	assert_int_equal(audit_open(path, "inner", &a), 0);
+	assert_int_equal(audit_append(a, &rec), -EINVAL);	/* no event */
+	/* Events are tokens, and the journal's own marks are not theirs. */
+	rec.event = "Frame";
+	assert_int_equal(audit_append(a, &rec), -EINVAL);
+	rec.event = "checkpoint";
+	assert_int_equal(audit_append(a, &rec), -EINVAL);
+	rec.event = "file";
+	assert_int_equal(audit_append(a, &rec), -EINVAL);
+	rec.event = "abcdefghijklmnopqrstuvwxyzabcdefg";	/* 33 */
+	assert_int_equal(audit_append(a, &rec), -EINVAL);
+	rec.event = "frame";
+	assert_int_equal(audit_append(a, &rec), 0);
+	assert_int_equal(audit_count(a), 1);
 	audit_close(a);
 	audit_close(NULL);
 }
@@ -325,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_long_string),
+		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_append_errors),
 	};
