@@ -98,3 +98,10 @@ fi
 # these daemons stop first.
 stop_outer && stop_inner
 bash "$BENCH/audit.sh" "$DURATION"
+
+# The admission guard's cost (bench/guard.sh): network namespaces, so root.
+if [ "$(id -u)" = 0 ]; then
+	bash "$BENCH/guard.sh" "$DURATION"
+else
+	echo "bench: not root, skipping bench/guard.sh (network namespaces)"
+fi
