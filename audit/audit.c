@@ -277,30 +277,6 @@ audit_mkparent(const char *path)
 	return mkdir_p(dir, 0750);
 }
 
-static int
-fsync_parent(const char *path)
-{
-	char	 dir[PATH_MAX];
-	char	*slash;
-	int	 fd, r = 0;
-
-	if (strlen(path) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, strlen(path) + 1);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -errno;
-	if (fsync(fd) == -1)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /* The head every line starts with; the time is returned for syslog. */
 static int
 line_begin(struct audit *a, const char *event, char ts[AUDIT_TIME_LEN])
@@ -614,7 +590,7 @@ open_file(struct audit *a)
 		a->fd = fd;
 		return 0;
 	}
-	if ((r = fsync_parent(a->path)) != 0) {
+	if ((r = fsync_dir_of(a->path)) != 0) {
 		close(fd);
 		return r;
 	}

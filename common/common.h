@@ -89,6 +89,8 @@ int	 read_file(const char *path, size_t max, char **ret, size_t *ret_len);
  * file; the caller wipes and frees *ret. */
 int	 read_file_secret(const char *path, size_t max, char **ret,
 	    size_t *ret_len);
+/* fsync(2) of the directory holding path: makes a rename or create durable. */
+int	 fsync_dir_of(const char *path);
 /* Writes via temp file, fsync, rename, fsync of the directory. */
 int	 write_file_atomic(const char *path, const void *, size_t, mode_t);
 /* mkdir -p with mode for each created component. */

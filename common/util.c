@@ -213,7 +213,7 @@ read_file_secret(const char *path, size_t max, char **ret, size_t *ret_len)
 	return read_file_mode(path, max, 1, ret, ret_len);
 }
 
-static int
+int
 fsync_dir_of(const char *path)
 {
 	char	 dir[PATH_MAX];
