@@ -63,6 +63,12 @@ outer_init_exchanges(struct outer *o)
 		o->buckets[i].last_ms = mono_ms();
 	}
 	o->idpool_off = sizeof(o->idpool);
+	o->request_max = HTTP_HEAD_MAX;
+	for (i = 0; i < o->policy->nmessages; i++)
+		if (HTTP_HEAD_MAX + o->policy->messages[i].max_body >
+		    o->request_max)
+			o->request_max = HTTP_HEAD_MAX +
+			    o->policy->messages[i].max_body;
 }
 
 static size_t

@@ -308,9 +308,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (o->conns != NULL)
 		o->conns->prev = c;
 	o->conns = c;
-	/* Bound what one connection may buffer: one head and the largest body. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    HTTP_HEAD_MAX + PAYLOAD_MAX);
+	/* Bound what one connection may buffer: one head and the largest
+	 * body any message type may validly have, not the 1 MiB ceiling. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, o->request_max);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	conn_set_timeout(c, OUTER_IDLE_TIMEOUT);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
