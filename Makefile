@@ -74,6 +74,20 @@ $(BIN)/isogate-outer: $(call obj,$(OUTER_SRC)) $(LIBS)
 $(BIN)/isogate-inner: $(call obj,$(INNER_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The daemons with a journal that writes nothing: bench/audit.sh measures
+# what journalling costs. Never installed, never tested as the product.
+NULLJ = $(BUILD)/nulljournal
+$(NULLJ)/isogate-outer: $(call obj,$(OUTER_SRC)) $(BUILD)/bench/audit_null.o \
+    $(LIBPOLICY) $(LIBFERRY) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(OUTER_PKGS)) $(LDLIBS)
+$(NULLJ)/isogate-inner: $(call obj,$(INNER_SRC)) $(BUILD)/bench/audit_null.o \
+    $(LIBPOLICY) $(LIBFERRY) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Writes a journal of N records through the library (bench/audit.sh).
+$(BUILD)/bench/audit_gen: $(BUILD)/bench/audit_gen.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/isogate: $(call obj,$(TOOLS_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

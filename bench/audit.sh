@@ -50,22 +50,12 @@ command -v wrk >/dev/null || { echo "bench: wrk is missing (tools/deps.sh test)"
 W=$(mktemp -d "${TMPDIR:-/tmp}/isogate-bench-audit.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT
 
-# The same daemon objects, linked with the null journal.
-CC=${CC:-cc}
-PKGS="openssl libevent jansson sqlite3"
-CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -I$ROOT -I$ROOT/build $(pkg-config --cflags $PKGS)"
-LIBS="$(pkg-config --libs $PKGS) -lm"
-B=$ROOT/build
+# The same daemon objects, linked with the null journal (Makefile).
 mkdir -p "$W/nullbin"
-ln -s "$BIN/isogate" "$W/nullbin/isogate"
-# shellcheck disable=SC2086
-$CC $CFLAGS -c -o "$W/audit_null.o" "$BENCH/audit_null.c" &&
-$CC -o "$W/nullbin/isogate-outer" "$B"/outer/*.o "$W/audit_null.o" \
-    "$B/libpolicy.a" "$B/libferry.a" "$B/libcommon.a" \
-    $(pkg-config --libs libevent_openssl) $LIBS &&
-$CC -o "$W/nullbin/isogate-inner" "$B"/inner/*.o "$W/audit_null.o" \
-    "$B/libpolicy.a" "$B/libferry.a" "$B/libcommon.a" $LIBS ||
+make -s -C "$ROOT" build/nulljournal/isogate-outer build/nulljournal/isogate-inner ||
     { echo "bench: cannot link the null-journal daemons" >&2; exit 1; }
+ln -s "$ROOT/build/nulljournal/isogate-outer" "$ROOT/build/nulljournal/isogate-inner" \
+    "$BIN/isogate" "$W/nullbin/"
 
 printf '\n%-22s %-16s %12s %10s %10s\n' journal message "req/s" p50 p99
 # one LABEL: a configuration's rows, without the harness's own lines.
@@ -79,13 +69,11 @@ ISOGATE_BIN=$BIN E2E_POLICY_SED="$RATE_SED; s#\\(/[a-z]*\\.audit\"\\)\$#\\1\\n\\
     one "signed + audit sync"
 
 # Verify speed on RECORDS records.
-# shellcheck disable=SC2086
-$CC $CFLAGS -o "$W/audit_gen" "$BENCH/audit_gen.c" "$B/libpolicy.a" \
-    "$B/libferry.a" "$B/libaudit.a" "$B/libcommon.a" $LIBS ||
+make -s -C "$ROOT" build/bench/audit_gen ||
     { echo "bench: cannot build audit_gen" >&2; exit 1; }
 "$BIN/isogate" keygen "$W/k" >/dev/null || exit 1
 echo
-"$W/audit_gen" outer "$W/k.key" "$W/j/outer.audit" "$RECORDS" 2>&1 | sed 's/^audit_gen: /append: /'
+"$ROOT/build/bench/audit_gen" outer "$W/k.key" "$W/j/outer.audit" "$RECORDS" 2>&1 | sed 's/^audit_gen: /append: /'
 size=$(du -sh "$W/j" | cut -f1)
 t0=$(date +%s.%N)
 out=$("$BIN/isogate" audit verify --key "$W/k.pub" "$W"/j/outer.audit*)
