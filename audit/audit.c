@@ -128,6 +128,34 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+
+/* A JSON string of s[0..len): quotes, backslashes and control characters
+ * escaped; with mask, bytes outside ASCII become '?'. */
+static int
+put_escaped(struct buf *b, const unsigned char *s, size_t len, int mask)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+	int			 r;
+
+	if ((r = buf_put_u8(b, '"')) != 0)
+		return r;
+	for (i = 0; i < len && r == 0; i++) {
+		if (s[i] == '"' || s[i] == '\\') {
+			char	 esc[2] = { '\\', (char)s[i] };
+
+			r = buf_put(b, esc, 2);
+		} else if (s[i] < 0x20) {
+			char	 esc[6] = { '\\', 'u', '0', '0',
+			    hex[s[i] >> 4], hex[s[i] & 0xf] };
+
+			r = buf_put(b, esc, 6);
+		} else
+			r = buf_put_u8(b, s[i] >= 0x80 && mask ? '?' : s[i]);
+	}
+	return r != 0 ? r : buf_put_u8(b, '"');
+}
+
 /*
  * Appends "key":"value" for s: at most AUDIT_STRING_MAX bytes (cut on a
  * UTF-8 character boundary), and if s is not valid UTF-8, every byte
@@ -137,7 +165,6 @@ utf8_seq(const unsigned char *s, size_t n)
 static int
 put_str(struct buf *b, const char *key, const char *value)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*s = (const unsigned char *)value;
 	size_t			 len, i, n;
 	int			 valid = 1, r;
@@ -155,29 +182,15 @@ put_str(struct buf *b, const char *key, const char *value)
 			valid = 0;
 			break;
 		}
-	if ((r = put_key(b, key)) != 0 || (r = buf_put_u8(b, '"')) != 0)
+	if ((r = put_key(b, key)) != 0)
 		return r;
-	for (i = 0; i < len && r == 0; i++) {
-		if (s[i] == '"' || s[i] == '\\') {
-			char	 esc[2] = { '\\', (char)s[i] };
-
-			r = buf_put(b, esc, 2);
-		} else if (s[i] < 0x20) {
-			char	 esc[6] = { '\\', 'u', '0', '0',
-			    hex[s[i] >> 4], hex[s[i] & 0xf] };
-
-			r = buf_put(b, esc, 6);
-		} else
-			r = buf_put_u8(b, s[i] >= 0x80 && !valid ? '?' : s[i]);
-	}
-	return r != 0 ? r : buf_put_u8(b, '"');
+	return put_escaped(b, s, len, !valid);
 }
 
 /* "content":"…" for a payload kept whole: never cut, never altered. */
 static int
 put_content(struct buf *b, const char *value, size_t len)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*s = (const unsigned char *)value;
 	size_t			 i, n;
 	int			 r;
@@ -187,22 +200,9 @@ put_content(struct buf *b, const char *value, size_t len)
 	for (i = 0; i < len; i += n)
 		if ((n = utf8_seq(s + i, len - i)) == 0)
 			return -EILSEQ;
-	if ((r = buf_put_str(b, ",\"content\":\"")) != 0)
+	if ((r = buf_put_str(b, ",\"content\":")) != 0)
 		return r;
-	for (i = 0; i < len && r == 0; i++) {
-		if (s[i] == '"' || s[i] == '\\') {
-			char	 esc[2] = { '\\', (char)s[i] };
-
-			r = buf_put(b, esc, 2);
-		} else if (s[i] < 0x20) {
-			char	 esc[6] = { '\\', 'u', '0', '0',
-			    hex[s[i] >> 4], hex[s[i] & 0xf] };
-
-			r = buf_put(b, esc, 6);
-		} else
-			r = buf_put_u8(b, s[i]);
-	}
-	return r != 0 ? r : buf_put_u8(b, '"');
+	return put_escaped(b, s, len, 0);
 }
 
 static int
