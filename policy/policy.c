@@ -50,6 +50,10 @@ policy_side_clear(struct side *s)
 	size_t	 i;
 
 	free(s->listen);
+	free(s->tls.certificate);
+	free(s->tls.key);
+	free(s->tls.client_ca);
+	free(s->tls.crl);
 	free(s->inward);
 	free(s->outward);
 	free(s->key);
@@ -439,8 +443,21 @@ put_side(struct buf *b, const char *name, const struct side *s)
 
 	if ((r = buf_putf(b, "%s {\n", name)) != 0)
 		return r;
-	if (s->listen != NULL)
-		r = buf_putf(b, "\tlisten %s\n", s->listen);
+	if (s->listen != NULL && s->tls.on) {
+		r = buf_putf(b, "\tlisten %s tls {\n", s->listen);
+		if (r == 0)
+			r = put_item(b, "\tcertificate", s->tls.certificate);
+		if (r == 0)
+			r = put_item(b, "\tkey", s->tls.key);
+		if (r == 0)
+			r = put_item(b, "\tclient-ca", s->tls.client_ca);
+		if (r == 0)
+			r = put_item(b, "\tcrl", s->tls.crl);
+		if (r == 0)
+			r = buf_put_str(b, "\t}\n");
+	} else if (s->listen != NULL)
+		r = buf_putf(b, "\tlisten %s%s\n", s->listen,
+		    s->listen_plain ? " plain" : "");
 	if (r == 0 && s->database != NULL &&
 	    (r = buf_putf(b, "\tdatabase %s ", s->db_driver)) == 0 &&
 	    (r = put_quoted(b, s->database)) == 0)

@@ -114,6 +114,14 @@ struct guard {
 struct side {
 	int		 present;
 	char		*listen;	/* outer: "host:port" */
+	int		 listen_plain;	/* outer: `listen … plain` (tests, demos) */
+	struct side_tls {		/* outer: `listen … tls { … }` */
+		int	 on;
+		char	*certificate;	/* server certificate chain, PEM */
+		char	*key;		/* its private key, PEM, mode 600 */
+		char	*client_ca;	/* CA(s) that issue client certificates */
+		char	*crl;		/* their revocation list, PEM */
+	}		 tls;
 	char		*inward;	/* ferry endpoint, e.g. "fifo:/path" */
 	char		*outward;
 	char		*key;		/* this side's Ed25519 private key */

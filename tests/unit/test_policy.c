@@ -679,7 +679,7 @@ keydir_make(struct keydir *k)
 	snprintf(k->policy, sizeof(k->policy), "%s/p.policy", k->dir);
 	snprintf(k->key, sizeof(k->key), "%s/outer.key", k->dir);
 	snprintf(k->pub, sizeof(k->pub), "%s/inner.pub", k->dir);
-	write_text(k->policy, "outer {\n\tlisten 127.0.0.1:1\n"
+	write_text(k->policy, "outer {\n\tlisten 127.0.0.1:1 plain\n"
 	    "\tinward \"fifo:in\"\n\toutward \"fifo:out\"\n"
 	    "\tkey \"outer.key\"\n\tpeer-key \"inner.pub\"\n"
 	    "\taudit \"a\"\n\tstate \"s\"\n}\n", 0644);
@@ -770,7 +770,7 @@ test_paths(void **state)
 	write_text(path, "key \"outer.key\"\npeer-key \"../keys//inner.pub\"\n"
 	    "inward \"spool:./spool/in/\"\n", 0644);
 	snprintf(path, sizeof(path), "%s/top.policy", dir);
-	write_text(path, "outer {\n\tlisten [::1]:1\n\tinclude "
+	write_text(path, "outer {\n\tlisten [::1]:1 plain\n\tinclude "
 	    "\"sub/side.inc\"\n\toutward \"eth:eth0\"\n"
 	    "\taudit \"/var/log/../log/a\"\n\tstate \"s\"\n}\n", 0644);
 	assert_int_equal(policy_load(path, 0, &p, &errors), 0);
