@@ -101,6 +101,9 @@ parse_peer_certificate(struct pstate *ps, char *s, const struct ploc *loc)
 		pstate_error(ps, loc, "certificate given twice");
 	else if (s[0] == '\0')
 		pstate_error(ps, loc, "empty certificate");
+	else if (strncmp(s, "CN=", 3) != 0 || s[3] == '\0')
+		pstate_error(ps, loc, "certificate %s: expected \"CN=name\" "
+		    "(matched against the subject CN or a DNS name)", QUOTE(s));
 	else {
 		pe->certificate = s;
 		s = NULL;

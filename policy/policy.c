@@ -149,33 +149,53 @@ netaddr_match(const struct netaddr *na, int family, const uint8_t *addr)
 	return (na->addr[bytes] & mask) == (addr[bytes] & mask);
 }
 
-const struct peer *
-policy_peer_by_addr(const struct policy *p, const struct sockaddr *sa)
+/* sa as a family and address bytes, IPv4-mapped IPv6 as IPv4; -1 if neither. */
+static int
+sockaddr_bytes(const struct sockaddr *sa, int *family, const uint8_t **addr)
 {
 	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				    0xff, 0xff };
-	const uint8_t		*addr;
-	size_t			 i, j;
-	int			 family;
 
 	if (sa->sa_family == AF_INET) {
-		family = AF_INET;
-		addr = (const uint8_t *)
+		*family = AF_INET;
+		*addr = (const uint8_t *)
 		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
 	} else if (sa->sa_family == AF_INET6) {
-		family = AF_INET6;
-		addr = ((const struct sockaddr_in6 *)(const void *)sa)->
+		*family = AF_INET6;
+		*addr = ((const struct sockaddr_in6 *)(const void *)sa)->
 		    sin6_addr.s6_addr;
-		if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
-			family = AF_INET;
-			addr += sizeof(mapped);
+		if (memcmp(*addr, mapped, sizeof(mapped)) == 0) {
+			*family = AF_INET;
+			*addr += sizeof(mapped);
 		}
 	} else
-		return NULL;
+		return -1;
+	return 0;
+}
+
+int
+peer_has_addr(const struct peer *pe, const struct sockaddr *sa)
+{
+	const uint8_t	*addr;
+	size_t		 j;
+	int		 family;
+
+	if (sockaddr_bytes(sa, &family, &addr) != 0)
+		return 0;
+	for (j = 0; j < pe->naddrs; j++)
+		if (netaddr_match(&pe->addrs[j], family, addr))
+			return 1;
+	return 0;
+}
+
+const struct peer *
+policy_peer_by_addr(const struct policy *p, const struct sockaddr *sa)
+{
+	size_t		 i;
+
 	for (i = 0; i < p->npeers; i++)
-		for (j = 0; j < p->peers[i].naddrs; j++)
-			if (netaddr_match(&p->peers[i].addrs[j], family, addr))
-				return &p->peers[i];
+		if (peer_has_addr(&p->peers[i], sa))
+			return &p->peers[i];
 	return NULL;
 }
 

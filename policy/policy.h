@@ -181,6 +181,8 @@ const struct peer *policy_peer(const struct policy *, const char *);
 /* The peer whose address list holds sa (first by name), or NULL. */
 const struct peer *policy_peer_by_addr(const struct policy *,
 	    const struct sockaddr *);
+/* 1 if sa is in the peer's address list. */
+int	 peer_has_addr(const struct peer *, const struct sockaddr *);
 int	 message_allows(const struct message *, const char *peer);
 const struct statement *policy_statement(const struct policy *,
 	    const char *message);

@@ -477,13 +477,13 @@ test_exact_values(void **state)
 
 	(void)state;
 	p = load_text("peer p {\n\taddress { ::1 }\n"
-	    "\tcertificate \"a\\\"b\\\\c\\d\"\n}\n"
+	    "\tcertificate \"CN=a\\\"b\\\\c\\d\"\n}\n"
 	    "message m {\n\tallow from p\n\toneway\n\trequest {\n"
 	    "\t\ta\tnumber 1e-300..0.1\n"
 	    "\t\tb\tnumber -2.5e10..1.7976931348623157e308\n"
 	    "\t\tc\tstring /^a\\/b\\\\\\/c[\\/]$/\n"
 	    "\t\td\tnumber -0..-0\n\t\te\tnumber -0.0..-0e5\n\t}\n}\n");
-	assert_string_equal(p->peers[0].certificate, "a\"b\\c\\d");
+	assert_string_equal(p->peers[0].certificate, "CN=a\"b\\c\\d");
 	f = &policy_message(p, "m")->request.fields[0];
 	assert_true(f->nmin == 1e-300 && f->nmax == 0.1);
 	f++;
