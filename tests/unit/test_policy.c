@@ -328,7 +328,13 @@ test_example(void **state)
 	assert_int_equal(m->request.fields[0].imax, INT64_MAX);
 	assert_int_equal(m->request.fields[2].type, FIELD_TIMESTAMP);
 	assert_true(p->outer.present && p->inner.present);
-	assert_string_equal(p->outer.listen, "127.0.0.1:8080");
+	assert_string_equal(p->outer.listen, "127.0.0.1:8443");
+	assert_true(p->outer.tls.on && !p->outer.listen_plain);
+	assert_fmt(p->outer.tls.certificate, "%s/run/pki/server.crt", root);
+	assert_fmt(p->outer.tls.key, "%s/run/pki/server.key", root);
+	assert_fmt(p->outer.tls.client_ca, "%s/run/pki/ca.crt", root);
+	assert_fmt(p->outer.tls.crl, "%s/run/pki/crl.pem", root);
+	assert_string_equal(pe->certificate, "CN=wechat-app");
 	assert_fmt(p->outer.inward, "fifo:%s/run/ferry/inward", root);
 	assert_fmt(p->outer.key, "%s/run/keys/outer.key", root);
 	assert_fmt(p->inner.database, "%s/run/grid.db", root);
