@@ -716,6 +716,58 @@ expect_key_error(struct keydir *k, const char *what)
 	free(errors);
 }
 
+/* The tls block's files with POLICY_CHECK_FILES: the key's mode, the others'
+ * existence. */
+static void
+test_tls_files(void **state)
+{
+	static const char *const names[] = { "outer.key", "inner.pub",
+	    "server.crt", "server.key", "ca.crt", "crl.pem" };
+	struct policy	*p = NULL;
+	char		 dir[64], path[6][PATH_MAX], policy[PATH_MAX];
+	char		*errors = NULL;
+	size_t		 i;
+
+	(void)state;
+	strcpy(dir, "/tmp/isogate-tls.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < 6; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%s", dir, names[i]);
+		write_text(path[i], "x\n", i == 0 ? 0600 : 0644);
+	}
+	snprintf(policy, sizeof(policy), "%s/p.policy", dir);
+	write_text(policy, "outer {\n\tlisten 127.0.0.1:1 tls {\n"
+	    "\t\tcertificate \"server.crt\"\n\t\tkey \"server.key\"\n"
+	    "\t\tclient-ca \"ca.crt\"\n\t\tcrl \"crl.pem\" }\n"
+	    "\tinward \"fifo:in\"\n\toutward \"fifo:out\"\n"
+	    "\tkey \"outer.key\"\n\tpeer-key \"inner.pub\"\n"
+	    "\taudit \"a\"\n\tstate \"s\"\n}\n", 0644);
+	assert_int_equal(policy_load(policy, POLICY_CHECK_FILES, &p,
+	    &errors), -EINVAL);
+	assert_fmt(errors, "%s:2: private key %s is readable by group or "
+	    "others (chmod 600)\n", policy, path[3]);
+	free(errors);
+	errors = NULL;
+	assert_int_equal(chmod(path[3], 0600), 0);
+	assert_int_equal(policy_load(policy, POLICY_CHECK_FILES, &p,
+	    &errors), 0);
+	assert_true(p->outer.tls.on);
+	assert_string_equal(p->outer.tls.key, path[3]);
+	assert_string_equal(p->outer.tls.crl, path[5]);
+	policy_free(p);
+	p = NULL;
+	assert_int_equal(unlink(path[5]), 0);
+	assert_int_equal(policy_load(policy, POLICY_CHECK_FILES, &p,
+	    &errors), -EINVAL);
+	assert_fmt(errors, "%s:2: tls crl %s: No such file or directory\n",
+	    policy, path[5]);
+	free(errors);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(unlink(path[i]), 0);
+	unlink(policy);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void
 test_key_files(void **state)
 {
@@ -941,6 +993,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_include_limits),
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_tls_files),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_out_of_memory),
 	};
