@@ -13,6 +13,10 @@ e2e_start
 PKI=$E2E_DIR/pki
 HOSTPORT=127.0.0.1:$E2E_PORT
 bill='{"customer_id":"0000000042","month":"2026-03"}'
+# A connection that never starts its handshake: closed after 10 s (checked
+# at the end, while the rest runs).
+exec 3<>"/dev/tcp/127.0.0.1/$E2E_PORT" || bail "open an idle connection"
+idle_start=$SECONDS
 usage='{"iccid":"89860000000000000042","day":"2026-03-15","bytes_used":1,"status":"active"}'
 
 # tls_denied REASON: the number of "tls" deny records with that reason.
@@ -85,8 +89,7 @@ sclient()
 }
 
 check "TLS 1.3 handshake completes" sclient -tls1_3
-grep -q 'Protocol version: TLSv1.3' "$E2E_DIR/sclient.out" ||
-    not_ok "… reports TLSv1.3" "$(cat "$E2E_DIR/sclient.out")"
+check "… reports TLSv1.3" grep -q 'Protocol version: TLSv1.3' "$E2E_DIR/sclient.out"
 check "TLS 1.2 handshake completes" sclient -tls1_2
 check "… with an AEAD suite" grep -Eq 'Ciphersuite: ECDHE-ECDSA-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)' "$E2E_DIR/sclient.out"
 check "TLS 1.2 with ECDHE-ECDSA-CHACHA20-POLY1305 completes" \
@@ -124,11 +127,30 @@ timeout 10 openssl s_client -connect "$HOSTPORT" -tls1_3 -CAfile "$PKI/ca.crt" \
 check "no TLS 1.3 session ticket is issued" \
     bash -c "! grep -q 'TLS session ticket' '$E2E_DIR/sclient.out'"
 
+# --- the handshake timeout ------------------------------------------------------
+
+for ((i = 0; i < 150; i++)); do
+	[ "$(tls_denied handshake_timeout)" -ge 1 ] && break
+	sleep 0.1
+done
+is "a connection without a handshake is audited as handshake_timeout" \
+    "$(tls_denied handshake_timeout)" 1
+waited=$((SECONDS - idle_start))
+check "… after about 10 s (${waited}s)" test "$waited" -ge 9 -a "$waited" -le 14
+if read -r -t 2 -u 3 _; then
+	not_ok "… and closed" "it sent something"
+elif [ $? -gt 128 ]; then
+	not_ok "… and closed" "still open"
+else
+	ok "… and closed"
+fi
+exec 3<&-
+
 # --- the connection keeps working after the refusals ------------------------------
 
 post bill.query "$bill"
 is "wechat-app still served after the refusals" "$STATUS" 200
-check "every outer audit line is a JSON record" \
-    jq -e -s 'all(.[]; type == "object" and has("event"))' "$E2E_DIR/audit/outer.audit" >/dev/null
+all_json() { jq -e -s 'all(.[]; type == "object" and has("event"))' "$1" >/dev/null; }
+check "every outer audit line is a JSON record" all_json "$E2E_DIR/audit/outer.audit"
 
 e2e_finish
