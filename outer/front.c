@@ -485,7 +485,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		c->bev = bufferevent_openssl_socket_new(o->base, fd, ssl,
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL) {
-			SSL_free(ssl);
+			/* With BEV_OPT_CLOSE_ON_FREE libevent has freed ssl,
+			 * whose socket BIO closed fd. */
 			free(c);
 			return;
 		}
