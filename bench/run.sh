@@ -8,7 +8,11 @@
 # copy of the demo policy with its rate limits raised, keys, a seeded
 # database), then runs wrk --latency with bench/query.lua at 1, 16 and 64
 # connections and bench/payment.lua at 16 and 64, and measures a single
-# request with curl. Prints one table. ISOGATE_BIN picks the binaries.
+# request with curl. Prints one table. Then TLS against plain at 64
+# connections with bench/tls_load.c (wrk cannot present a client
+# certificate): bill.query over plain, then outer restarted on the TLS
+# listen with a test PKI, the same over TLS 1.3 with wechat-app's
+# certificate. ISOGATE_BIN picks the binaries.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 DURATION=${1:-10}
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -93,6 +97,31 @@ if [ "$rows" -ge "$ACCEPTED" ]; then
 else
 	not_ok "payments answered 202: $ACCEPTED, rows in payments: $rows (rows lost)"
 fi
+
+# TLS against plain, one client program for both (bench/tls_load.c).
+LOAD=$E2E_DIR/tls_load
+cc -std=c11 -D_GNU_SOURCE -O2 -o "$LOAD" "$BENCH/tls_load.c" -lssl -lcrypto -lpthread ||
+    bail "bench: cannot build bench/tls_load.c"
+QBODY='{"customer_id":"0000000042","month":"2026-03"}'
+# load LABEL [CAFILE CERT KEY]: one tls_load row, 64 connections.
+load()
+{
+	local label=$1 out
+	shift
+	out=$("$LOAD" 127.0.0.1 "$E2E_PORT" 64 "$DURATION" /v1/bill.query "$QBODY" "$@") ||
+	    not_ok "bench: tls_load $label" "$out"
+	read -r rps p50 p99 bad errs <<<"$out"
+	printf '%-16s %6s %12s %10s %10s %8s %s\n' "bill.query $label" 64 "$rps" "$p50" "$p99" \
+	    "$bad" "(connection errors: $errs)"
+}
+printf '\n%-16s %6s %12s %10s %10s %8s\n' "tls_load" conns "req/s" "p50 ms" "p99 ms" non-2xx
+load plain
+stop_outer || bail "bench: stop outer"
+"$E2E_ROOT"/tools/pki.sh init "$E2E_DIR/pki" || bail "bench: tools/pki.sh init"
+sed -i -e "s#^[[:space:]]*listen 127\.0\.0\.1:$E2E_PORT plain\$#\tlisten 127.0.0.1:$E2E_PORT tls {\n\t\tcertificate \"$E2E_DIR/pki/server.crt\"\n\t\tkey \"$E2E_DIR/pki/server.key\"\n\t\tclient-ca \"$E2E_DIR/pki/ca.crt\"\n\t\tcrl \"$E2E_DIR/pki/crl.pem\"\n\t}#" "$E2E_POLICY"
+grep -q "listen 127\.0\.0\.1:$E2E_PORT tls {" "$E2E_POLICY" || bail "bench: switch the listen to tls"
+start_outer
+load tls "$E2E_DIR/pki/ca.crt" "$E2E_DIR/pki/wechat-app.crt" "$E2E_DIR/pki/wechat-app.key"
 
 # The journal's cost and verify speed (bench/audit.sh), on a quiet machine:
 # these daemons stop first.

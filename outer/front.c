@@ -15,6 +15,13 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
+#include <event2/bufferevent_ssl.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "outer/outer.h"
 
@@ -30,10 +37,13 @@ struct conn {
 	struct bufferevent	*bev;
 	enum conn_state		 state;
 	int			 in_process;
+	int			 tls;		/* over TLS */
+	int			 handshaken;	/* TLS handshake completed */
 	struct http_req		 req;
 	struct exchange		*ex;
 	const struct peer	*peer;
 	char			 addr[INET6_ADDRSTRLEN];
+	struct sockaddr_storage	 sa;
 	struct conn		*prev, *next;	/* outer's list of conns */
 };
 
@@ -117,8 +127,9 @@ conn_respond(struct conn *c, int status, const uint8_t id[ID_LEN],
 	 * bufferevent arming and disarming its write event (two epoll_ctl per
 	 * response). What the socket does not take is queued, in order. A
 	 * closing connection goes through the queue, whose drain frees it.
+	 * Over TLS everything goes through the bufferevent, which encrypts.
 	 */
-	if (keep && evbuffer_get_length(out) == 0) {
+	if (keep && !c->tls && evbuffer_get_length(out) == 0) {
 		n = send(bufferevent_getfd(c->bev), b.data, b.len,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0)
@@ -259,13 +270,178 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_free(c);
 }
 
+/* TLS 1.2 suites: forward secret, AEAD; TLS 1.3 keeps OpenSSL's defaults. */
+#define TLS12_CIPHERS	\
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+
+static void
+tls_audit(struct conn *c, const struct peer *pe, const char *reason)
+{
+	struct audit_record rec;
+	uint8_t		 id[ID_LEN];
+
+	outer_new_id(c->o, id);
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "tls";
+	rec.id = id;
+	rec.peer = pe != NULL ? pe->name : NULL;
+	rec.addr = c->addr;
+	rec.decision = "deny";
+	rec.reason = reason;
+	rec.size = rec.rows = rec.latency_us = -1;
+	if (audit_append(c->o->audit, &rec) != 0)
+		log_warn("audit append");
+}
+
+/* Why a handshake did not complete, as an audit reason token. */
+static const char *
+tls_failure(struct conn *c, short what)
+{
+	SSL		*ssl = bufferevent_openssl_get_ssl(c->bev);
+	unsigned long	 e, first = 0;
+	long		 v;
+
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (first == 0)
+			first = e;
+	if (what & BEV_EVENT_TIMEOUT)
+		return "handshake_timeout";
+	switch ((v = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK)) {
+	case X509_V_OK:
+		break;
+	case X509_V_ERR_CERT_REVOKED:
+		return "certificate_revoked";
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "certificate_expired";
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return "unknown_ca";
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return "crl_unusable";
+	default:
+		return "certificate_invalid";
+	}
+	if (first != 0 && ERR_GET_LIB(first) == ERR_LIB_SSL) {
+		switch (ERR_GET_REASON(first)) {
+		case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+			return "no_certificate";
+		case SSL_R_UNSUPPORTED_PROTOCOL:
+		case SSL_R_WRONG_VERSION_NUMBER:
+		case SSL_R_VERSION_TOO_LOW:
+			return "protocol_version";
+		case SSL_R_NO_SHARED_CIPHER:
+			return "no_shared_cipher";
+		case SSL_R_HTTP_REQUEST:
+			return "plain_http";
+		default:
+			break;
+		}
+	}
+	if (first == 0 && (what & BEV_EVENT_EOF))
+		return "closed_in_handshake";
+	return "handshake_failed";
+}
+
+static int
+asn1_is(const ASN1_STRING *d, const char *name, int nocase)
+{
+	size_t	 len = strlen(name);
+
+	if (d == NULL || ASN1_STRING_length(d) < 0 ||
+	    (size_t)ASN1_STRING_length(d) != len)
+		return 0;
+	if (nocase)
+		return strncasecmp((const char *)ASN1_STRING_get0_data(d),
+		    name, len) == 0 && memchr(ASN1_STRING_get0_data(d), 0,
+		    len) == NULL;
+	return memcmp(ASN1_STRING_get0_data(d), name, len) == 0;
+}
+
+/* 1 if the certificate's subject CN (exactly) or one of its DNS SANs
+ * (case-insensitively) is name. */
+static int
+cert_names(X509 *cert, const char *name)
+{
+	const X509_NAME	*subj = X509_get_subject_name(cert);
+	GENERAL_NAMES	*sans;
+	GENERAL_NAME	*g;
+	int		 i, found = 0;
+
+	i = -1;
+	while ((i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0)
+		if (asn1_is(X509_NAME_ENTRY_get_data(
+		    X509_NAME_get_entry(subj, i)), name, 0))
+			return 1;
+	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+		g = sk_GENERAL_NAME_value(sans, i);
+		if (g->type == GEN_DNS && asn1_is(g->d.dNSName, name, 1)) {
+			found = 1;
+			break;
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	return found;
+}
+
+/* The first peer (by name) whose certificate "CN=name" the cert bears. */
+static const struct peer *
+peer_by_cert(const struct policy *p, X509 *cert)
+{
+	size_t	 i;
+
+	for (i = 0; cert != NULL && i < p->npeers; i++)
+		if (p->peers[i].certificate != NULL &&
+		    cert_names(cert, p->peers[i].certificate + 3))
+			return &p->peers[i];
+	return NULL;
+}
+
+/*
+ * The handshake is done and the chain verified (client-ca, CRL): the
+ * certificate names the peer, whose address list must also hold the
+ * source. Otherwise the connection stays without a peer, and its requests
+ * are refused as unauthenticated (401), like an unknown address in plain.
+ */
+static void
+tls_identify(struct conn *c)
+{
+	SSL		*ssl = bufferevent_openssl_get_ssl(c->bev);
+	const struct peer *pe;
+
+	c->handshaken = 1;
+	conn_set_timeout(c, OUTER_IDLE_TIMEOUT);
+	pe = peer_by_cert(c->o->policy, SSL_get0_peer_certificate(ssl));
+	if (pe == NULL)
+		tls_audit(c, NULL, "certificate_unknown_peer");
+	else if (pe->naddrs > 0 &&
+	    !peer_has_addr(pe, (struct sockaddr *)&c->sa))
+		tls_audit(c, pe, "address_mismatch");
+	else
+		c->peer = pe;
+}
+
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
 
 	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what & BEV_EVENT_CONNECTED) {
+		tls_identify(c);
+		return;
+	}
+	if (c->tls && !c->handshaken)
+		tls_audit(c, NULL, tls_failure(c, what));
+	else if (what & BEV_EVENT_TIMEOUT) {
 		/* Idle keep-alive, or a request that did not arrive in time. */
 		log_debug("%s: %s timeout, closing", c->addr,
 		    c->state == CONN_HEAD ? "idle" : "request");
@@ -280,10 +456,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct outer	*o = arg;
 	struct conn	*c;
 	const void	*a;
+	SSL		*ssl;
 	int		 one = 1;
 
 	(void)l;
-	(void)salen;
 	if (o->nconns >= OUTER_CONNS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("connection limit reached, refusing a connection");
 		evutil_closesocket(fd);
@@ -296,12 +472,33 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	else
 		a = &((struct sockaddr_in *)sa)->sin_addr;
 	inet_ntop(sa->sa_family, a, c->addr, sizeof(c->addr));
-	c->peer = policy_peer_by_addr(o->policy, sa);
-	c->bev = bufferevent_socket_new(o->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		evutil_closesocket(fd);
-		free(c);
-		return;
+	if ((size_t)salen <= sizeof(c->sa))
+		memcpy(&c->sa, sa, (size_t)salen);
+	if (o->tls != NULL) {
+		/* The peer is who the client certificate names. */
+		c->tls = 1;
+		if ((ssl = SSL_new(o->tls)) == NULL) {
+			evutil_closesocket(fd);
+			free(c);
+			return;
+		}
+		c->bev = bufferevent_openssl_socket_new(o->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			/* With BEV_OPT_CLOSE_ON_FREE libevent has freed ssl,
+			 * whose socket BIO closed fd. */
+			free(c);
+			return;
+		}
+	} else {
+		c->peer = policy_peer_by_addr(o->policy, sa);
+		c->bev = bufferevent_socket_new(o->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			evutil_closesocket(fd);
+			free(c);
+			return;
+		}
 	}
 	o->nconns++;
 	c->next = o->conns;
@@ -312,7 +509,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	 * body any message type may validly have, not the 1 MiB ceiling. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, o->request_max);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	conn_set_timeout(c, OUTER_IDLE_TIMEOUT);
+	conn_set_timeout(c, c->tls ? OUTER_HANDSHAKE_TIMEOUT : OUTER_IDLE_TIMEOUT);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -357,4 +554,81 @@ front_listen(struct outer *o, const char *hostport)
 		return -errno ? -errno : -EADDRINUSE;
 	evconnlistener_set_error_cb(o->listener, accept_error_cb);
 	return 0;
+}
+
+void
+front_tls_free(struct outer *o)
+{
+	SSL_CTX_free(o->tls);
+	o->tls = NULL;
+}
+
+int
+front_tls_init(struct outer *o, char *why, size_t whylen)
+{
+	static const unsigned char sid[] = "isogate";
+	const struct side_tls	*t = &o->policy->outer.tls;
+	SSL_CTX			*ctx;
+	X509_STORE		*store;
+	X509_LOOKUP		*lu;
+	STACK_OF(X509_NAME)	*cas;
+	const char		*step, *reason;
+	unsigned char		 seed[16];
+
+	if (!t->on)
+		return 0;
+	ERR_clear_error();
+	step = "SSL_CTX_new";
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		goto fail;
+	step = "protocol versions";
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1)
+		goto fail;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* No resumption: every connection presents its certificate. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	step = "cipher list";
+	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1)
+		goto fail;
+	step = t->certificate;
+	if (SSL_CTX_use_certificate_chain_file(ctx, t->certificate) != 1)
+		goto fail;
+	step = t->key;
+	if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto fail;
+	step = t->client_ca;
+	if (SSL_CTX_load_verify_locations(ctx, t->client_ca, NULL) != 1 ||
+	    (cas = SSL_load_client_CA_file(t->client_ca)) == NULL)
+		goto fail;
+	SSL_CTX_set_client_CA_list(ctx, cas);
+	step = t->crl;
+	store = SSL_CTX_get_cert_store(ctx);
+	if ((lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
+	    X509_load_crl_file(lu, t->crl, X509_FILETYPE_PEM) < 1)
+		goto fail;
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify_depth(ctx, 4);
+	step = "session id context";
+	if (SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1) != 1)
+		goto fail;
+	/* Seed the DRBG now, before the sandbox. */
+	step = "RAND_bytes";
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		goto fail;
+	o->tls = ctx;
+	return 0;
+ fail:
+	reason = ERR_reason_error_string(ERR_peek_last_error());
+	snprintf(why, whylen, "%s: %s", step, reason != NULL ? reason :
+	    "failed");
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return -EINVAL;
 }

@@ -260,6 +260,7 @@ main(int argc, char **argv)
 	struct timeval	 audit_tv = { 1, 0 };
 	EVP_PKEY	*key = NULL, *peer_key = NULL;
 	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
+	char		 why[256];
 	int		 ch, debug = 0, no_sandbox = 0, r;
 
 	if (sandbox_close_inherited() != 0)
@@ -327,6 +328,8 @@ main(int argc, char **argv)
 		fatalx("cannot set up events");
 	if (rx_arm(&o) != 0)
 		retry_later(&o);
+	if ((r = front_tls_init(&o, why, sizeof(why))) != 0)
+		fatalx("listen %s tls: %s", o.policy->outer.listen, why);
 	if ((r = front_listen(&o, o.policy->outer.listen)) != 0)
 		fatalx("listen %s: %s", o.policy->outer.listen, strerror(-r));
 	tx_connect(&o);
@@ -344,6 +347,7 @@ main(int argc, char **argv)
 	evconnlistener_free(o.listener);
 	exchange_fail_all(&o, 503, "unavailable", "the gateway is stopping");
 	front_close_all(&o);
+	front_tls_free(&o);
 	event_free(sigint);
 	event_free(sigterm);
 	event_free(o.flush_ev);

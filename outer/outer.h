@@ -60,6 +60,7 @@ int	 http_response(struct buf *, int status, const char *idhex,
 #define OUTER_IDLE_TIMEOUT	60	/* s, keep-alive without a request */
 #define OUTER_REQUEST_TIMEOUT	10	/* s, to receive one whole request */
 #define OUTER_CONNECT_RETRY_MS	200
+#define OUTER_HANDSHAKE_TIMEOUT	10	/* s, to complete the TLS handshake */
 
 struct conn;
 struct exchange;
@@ -89,6 +90,7 @@ struct outer {
 	uint8_t			 idpool[4096];	/* random ids, refilled in bulk */
 	size_t			 idpool_off;
 	struct guard_state	*guard;		/* NULL without a guard */
+	struct ssl_ctx_st	*tls;		/* SSL_CTX; NULL for listen plain */
 };
 
 /* exchange.c */
@@ -118,6 +120,10 @@ int	 guard_start(struct outer *, int no_sandbox);
 void	 guard_stop(struct outer *);
 
 /* front.c */
+/* With listen … tls: the SSL_CTX from the policy's files (before the
+ * sandbox). 0, or -errno with why (an OpenSSL reason) filled in. */
+int	 front_tls_init(struct outer *, char *why, size_t whylen);
+void	 front_tls_free(struct outer *);
 int	 front_listen(struct outer *, const char *hostport);
 void	 front_close_all(struct outer *);
 /* Answers the request in progress on conn; closes if !keepalive. */

@@ -101,6 +101,9 @@ parse_peer_certificate(struct pstate *ps, char *s, const struct ploc *loc)
 		pstate_error(ps, loc, "certificate given twice");
 	else if (s[0] == '\0')
 		pstate_error(ps, loc, "empty certificate");
+	else if (strncmp(s, "CN=", 3) != 0 || s[3] == '\0')
+		pstate_error(ps, loc, "certificate %s: expected \"CN=name\" "
+		    "(matched against the subject CN or a DNS name)", QUOTE(s));
 	else {
 		pe->certificate = s;
 		s = NULL;
@@ -631,6 +634,83 @@ parse_side_set(struct pstate *ps, enum side_item item, char *value,
 		goto out;
 	side_store(ps, item, given, side_slot(side_current(ps), item),
 	    resolved, loc);
+ out:
+	free(value);
+}
+
+/*
+ * listen ADDR plain | listen ADDR tls { … }: nothing listens in plaintext
+ * unless the policy says so.
+ */
+void
+parse_side_listen(struct pstate *ps, char *addr, char *mode, int block,
+    const struct ploc *loc)
+{
+	struct side	*s;
+	const char	*why;
+	int		 given, plain, tls;
+
+	if (side_check(ps, SIDE_LISTEN, 0, loc) != 0)
+		goto out;
+	given = side_given(ps, SIDE_LISTEN, loc);
+	plain = mode != NULL && strcmp(mode, "plain") == 0;
+	tls = mode != NULL && strcmp(mode, "tls") == 0;
+	if ((!plain && !tls) || (plain && block)) {
+		pstate_error(ps, loc, "listen %s: say tls { … } or plain",
+		    QUOTE(addr));
+		goto out;
+	}
+	if (tls && !block) {
+		pstate_error(ps, loc, "listen %s tls: needs a block { "
+		    "certificate … key … client-ca … crl … }", QUOTE(addr));
+		goto out;
+	}
+	if (check_listen(addr, &why) != 0) {
+		pstate_error(ps, loc, "listen %s: %s", QUOTE(addr), why);
+		goto out;
+	}
+	s = side_current(ps);
+	side_store(ps, SIDE_LISTEN, given, &s->listen, addr, loc);
+	addr = NULL;
+	if (given == 0) {
+		s->listen_plain = plain;
+		s->tls.on = tls;
+	}
+ out:
+	free(addr);
+	free(mode);
+}
+
+/* One item of a listen's tls block: a PEM file. */
+void
+parse_side_tls(struct pstate *ps, const char *item, char *value,
+    const struct ploc *loc)
+{
+	struct side	*s = side_current(ps);
+	char		**slot, *resolved = NULL;
+
+	if (ps->side_inner || !s->tls.on)
+		goto out;	/* the listen line was reported */
+	if (strcmp(item, "certificate") == 0)
+		slot = &s->tls.certificate;
+	else if (strcmp(item, "key") == 0)
+		slot = &s->tls.key;
+	else if (strcmp(item, "client-ca") == 0)
+		slot = &s->tls.client_ca;
+	else if (strcmp(item, "crl") == 0)
+		slot = &s->tls.crl;
+	else {
+		pstate_error(ps, loc, "unknown tls item %s (certificate, key, "
+		    "client-ca, crl)", QUOTE(item));
+		goto out;
+	}
+	if (*slot != NULL) {
+		pstate_error(ps, loc, "tls %s given twice", item);
+		goto out;
+	}
+	if (check_path(ps, loc, item, value, &resolved) != 0)
+		goto out;
+	*slot = resolved;
  out:
 	free(value);
 }

@@ -685,6 +685,17 @@ check_side(struct pstate *ps, int inner)
 			pstate_error(ps, &loc, "%s block is missing %s",
 			    inner ? "inner" : "outer", side_item_names[i]);
 	}
+	if (inner || !s->tls.on)
+		return;
+	loc = ps->sideloc[0][SIDE_LISTEN];
+	if (s->tls.certificate == NULL)
+		pstate_error(ps, &loc, "listen tls block is missing certificate");
+	if (s->tls.key == NULL)
+		pstate_error(ps, &loc, "listen tls block is missing key");
+	if (s->tls.client_ca == NULL)
+		pstate_error(ps, &loc, "listen tls block is missing client-ca");
+	if (s->tls.crl == NULL)
+		pstate_error(ps, &loc, "listen tls block is missing crl");
 }
 
 /* A private key must be a regular file that only its owner can read. */
@@ -710,6 +721,16 @@ check_private_key(struct pstate *ps, const char *key, const struct ploc *loc)
 }
 
 static void
+check_tls_file(struct pstate *ps, const char *what, const char *path)
+{
+	struct stat	 st;
+
+	if (path != NULL && stat(path, &st) == -1)
+		pstate_error(ps, &ps->sideloc[0][SIDE_LISTEN], "tls %s %s: %s",
+		    what, path, strerror(errno));
+}
+
+static void
 check_key_files(struct pstate *ps, int inner)
 {
 	struct side	*s = inner ? &ps->p->inner : &ps->p->outer;
@@ -722,6 +743,14 @@ check_key_files(struct pstate *ps, int inner)
 	if (s->peer_key != NULL && stat(s->peer_key, &st) == -1)
 		pstate_error(ps, &ps->sideloc[inner][SIDE_PEER_KEY],
 		    "peer key %s: %s", s->peer_key, strerror(errno));
+	if (inner || !s->tls.on)
+		return;
+	if (s->tls.key != NULL)
+		check_private_key(ps, s->tls.key,
+		    &ps->sideloc[0][SIDE_LISTEN]);
+	check_tls_file(ps, "certificate", s->tls.certificate);
+	check_tls_file(ps, "client-ca", s->tls.client_ca);
+	check_tls_file(ps, "crl", s->tls.crl);
 }
 
 /* What needs the whole policy: cross references, duplicates, required

@@ -154,6 +154,10 @@ void	 parse_field_enum(struct pstate *, char *, const struct ploc *);
 void	 parse_side_begin(struct pstate *, int, const struct ploc *);
 void	 parse_side_set(struct pstate *, enum side_item, char *,
 	    const struct ploc *);
+void	 parse_side_listen(struct pstate *, char *, char *, int,
+	    const struct ploc *);
+void	 parse_side_tls(struct pstate *, const char *, char *,
+	    const struct ploc *);
 void	 parse_side_database(struct pstate *, char *, char *,
 	    const struct ploc *);
 enum guard_opt { GUARD_RATE, GUARD_BURST, GUARD_CONNECTIONS };
@@ -239,7 +243,7 @@ static void	 include_push(struct pstate *, const char *,
 %token <s> WORD "name or value" STR "quoted string" REGEX "/pattern/"
 %token <i> INTLIT "integer value" RATEVAL "rate N/s"
 %token <d> NUMLIT "decimal value"
-%type <s> name kw
+%type <s> name kw listenaddr
 %type <n> numlit
 %type <r> range
 %type <i> sidepath
@@ -433,8 +437,14 @@ sidestmts	: %empty
 		| sidestmts error NL		{ recover(ps, 1); yyerrok; }
 		;
 
-sidestmt	: LISTEN WORD	{ parse_side_set(ps, SIDE_LISTEN, $2, &@1); }
-		| LISTEN STR	{ parse_side_set(ps, SIDE_LISTEN, $2, &@1); }
+sidestmt	: LISTEN listenaddr {
+			parse_side_listen(ps, $2, NULL, 0, &@1);
+		}
+		| LISTEN listenaddr WORD {
+			parse_side_listen(ps, $2, $3, 0, &@1);
+		}
+		| listenhead optnl tlsstmts '}'
+		| listenhead optnl tlsstmts tlsstmt '}'
 		| sidepath STR	{ parse_side_set(ps, $1, $2, &@1); }
 		| DATABASE WORD STR {
 			parse_side_database(ps, $2, $3, &@1);
@@ -448,6 +458,27 @@ sidestmt	: LISTEN WORD	{ parse_side_set(ps, SIDE_LISTEN, $2, &@1); }
 		| AUDIT WORD WORD	{ parse_side_audit(ps, $2, $3, -1, &@1); }
 		| AUDIT WORD STR	{ parse_side_audit(ps, $2, $3, -1, &@1); }
 		| AUDIT WORD INTLIT	{ parse_side_audit(ps, $2, NULL, $3, &@1); }
+		;
+
+listenaddr	: WORD		{ $$ = $1; }
+		| STR		{ $$ = $1; }
+		;
+
+listenhead	: LISTEN listenaddr WORD '{' {
+			parse_side_listen(ps, $2, $3, 1, &@1);
+		}
+		;
+
+tlsstmts	: %empty
+		| tlsstmts tlsstmt NL
+		;
+
+tlsstmt		: CERTIFICATE STR	{ parse_side_tls(ps, "certificate", $2, &@1); }
+		| KEY STR		{ parse_side_tls(ps, "key", $2, &@1); }
+		| WORD STR		{
+			parse_side_tls(ps, $1, $2, &@1);
+			free($1);
+		}
 		;
 
 guardhead	: GUARD QUEUE INTLIT	{ parse_side_guard(ps, $3, &@1); }

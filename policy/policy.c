@@ -50,6 +50,10 @@ policy_side_clear(struct side *s)
 	size_t	 i;
 
 	free(s->listen);
+	free(s->tls.certificate);
+	free(s->tls.key);
+	free(s->tls.client_ca);
+	free(s->tls.crl);
 	free(s->inward);
 	free(s->outward);
 	free(s->key);
@@ -145,33 +149,53 @@ netaddr_match(const struct netaddr *na, int family, const uint8_t *addr)
 	return (na->addr[bytes] & mask) == (addr[bytes] & mask);
 }
 
-const struct peer *
-policy_peer_by_addr(const struct policy *p, const struct sockaddr *sa)
+/* sa as a family and address bytes, IPv4-mapped IPv6 as IPv4; -1 if neither. */
+static int
+sockaddr_bytes(const struct sockaddr *sa, int *family, const uint8_t **addr)
 {
 	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				    0xff, 0xff };
-	const uint8_t		*addr;
-	size_t			 i, j;
-	int			 family;
 
 	if (sa->sa_family == AF_INET) {
-		family = AF_INET;
-		addr = (const uint8_t *)
+		*family = AF_INET;
+		*addr = (const uint8_t *)
 		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
 	} else if (sa->sa_family == AF_INET6) {
-		family = AF_INET6;
-		addr = ((const struct sockaddr_in6 *)(const void *)sa)->
+		*family = AF_INET6;
+		*addr = ((const struct sockaddr_in6 *)(const void *)sa)->
 		    sin6_addr.s6_addr;
-		if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
-			family = AF_INET;
-			addr += sizeof(mapped);
+		if (memcmp(*addr, mapped, sizeof(mapped)) == 0) {
+			*family = AF_INET;
+			*addr += sizeof(mapped);
 		}
 	} else
-		return NULL;
+		return -1;
+	return 0;
+}
+
+int
+peer_has_addr(const struct peer *pe, const struct sockaddr *sa)
+{
+	const uint8_t	*addr;
+	size_t		 j;
+	int		 family;
+
+	if (sockaddr_bytes(sa, &family, &addr) != 0)
+		return 0;
+	for (j = 0; j < pe->naddrs; j++)
+		if (netaddr_match(&pe->addrs[j], family, addr))
+			return 1;
+	return 0;
+}
+
+const struct peer *
+policy_peer_by_addr(const struct policy *p, const struct sockaddr *sa)
+{
+	size_t		 i;
+
 	for (i = 0; i < p->npeers; i++)
-		for (j = 0; j < p->peers[i].naddrs; j++)
-			if (netaddr_match(&p->peers[i].addrs[j], family, addr))
-				return &p->peers[i];
+		if (peer_has_addr(&p->peers[i], sa))
+			return &p->peers[i];
 	return NULL;
 }
 
@@ -439,8 +463,21 @@ put_side(struct buf *b, const char *name, const struct side *s)
 
 	if ((r = buf_putf(b, "%s {\n", name)) != 0)
 		return r;
-	if (s->listen != NULL)
-		r = buf_putf(b, "\tlisten %s\n", s->listen);
+	if (s->listen != NULL && s->tls.on) {
+		r = buf_putf(b, "\tlisten %s tls {\n", s->listen);
+		if (r == 0)
+			r = put_item(b, "\tcertificate", s->tls.certificate);
+		if (r == 0)
+			r = put_item(b, "\tkey", s->tls.key);
+		if (r == 0)
+			r = put_item(b, "\tclient-ca", s->tls.client_ca);
+		if (r == 0)
+			r = put_item(b, "\tcrl", s->tls.crl);
+		if (r == 0)
+			r = buf_put_str(b, "\t}\n");
+	} else if (s->listen != NULL)
+		r = buf_putf(b, "\tlisten %s%s\n", s->listen,
+		    s->listen_plain ? " plain" : "");
 	if (r == 0 && s->database != NULL &&
 	    (r = buf_putf(b, "\tdatabase %s ", s->db_driver)) == 0 &&
 	    (r = put_quoted(b, s->database)) == 0)

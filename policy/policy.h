@@ -114,6 +114,14 @@ struct guard {
 struct side {
 	int		 present;
 	char		*listen;	/* outer: "host:port" */
+	int		 listen_plain;	/* outer: `listen … plain` (tests, demos) */
+	struct side_tls {		/* outer: `listen … tls { … }` */
+		int	 on;
+		char	*certificate;	/* server certificate chain, PEM */
+		char	*key;		/* its private key, PEM, mode 600 */
+		char	*client_ca;	/* CA(s) that issue client certificates */
+		char	*crl;		/* their revocation list, PEM */
+	}		 tls;
 	char		*inward;	/* ferry endpoint, e.g. "fifo:/path" */
 	char		*outward;
 	char		*key;		/* this side's Ed25519 private key */
@@ -173,6 +181,8 @@ const struct peer *policy_peer(const struct policy *, const char *);
 /* The peer whose address list holds sa (first by name), or NULL. */
 const struct peer *policy_peer_by_addr(const struct policy *,
 	    const struct sockaddr *);
+/* 1 if sa is in the peer's address list. */
+int	 peer_has_addr(const struct peer *, const struct sockaddr *);
 int	 message_allows(const struct message *, const char *peer);
 const struct statement *policy_statement(const struct policy *,
 	    const char *message);

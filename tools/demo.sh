@@ -4,8 +4,9 @@
 # Runs the demo appliance on this host: both daemons on the example policy, files under run/.
 #
 # Usage: tools/demo.sh [run|setup]
-#   setup  creates run/{keys,audit,state,ferry}, the key pairs (if missing)
-#          and run/grid.db (created and seeded if missing); checks the policy
+#   setup  creates run/{keys,audit,state,ferry}, the key pairs (if missing),
+#          the demo PKI in run/pki (tools/pki.sh, if missing) and run/grid.db
+#          (created and seeded if missing); checks the policy
 #   run    setup, then starts isogate-inner and isogate-outer (stderr to this
 #          terminal, also kept in run/*.log), prints what to send, and waits.
 #          Ctrl-C stops both. If one daemon exits, the other is stopped and
@@ -22,7 +23,7 @@ BIN=${ISOGATE_BIN:-bin}
 POLICY=${ISOGATE_POLICY:-policy/examples/grid.policy}
 RUN=run
 PORT=$(sed -n 's/^[[:space:]]*listen[[:space:]]\{1,\}[0-9.]*:\([0-9]\{1,\}\).*/\1/p' "$POLICY" 2>/dev/null | head -n 1)
-PORT=${PORT:-8080}
+PORT=${PORT:-8443}
 INNER_PID=
 OUTER_PID=
 
@@ -48,6 +49,10 @@ setup()
 			echo "demo: created $RUN/keys/$p.key and $RUN/keys/$p.pub"
 		fi
 	done
+	if [ ! -f "$RUN/pki/ca.crt" ]; then
+		tools/pki.sh init "$RUN/pki" || die "tools/pki.sh init $RUN/pki failed"
+		echo "demo: created the demo PKI in $RUN/pki (ca.crt, server, wechat-app, cmiot-operator, revoked, crl.pem)"
+	fi
 	if [ ! -f "$RUN/grid.db" ]; then
 		if ! sqlite3 -bail "$RUN/grid.db" <tools/demo-db.sql >/dev/null; then
 			rm -f "$RUN/grid.db"
@@ -95,24 +100,31 @@ start()
 
 usage_lines()
 {
-	local url=http://127.0.0.1:$PORT
+	local url=https://127.0.0.1:$PORT pki=$RUN/pki
+	local w="--cacert $pki/ca.crt --cert $pki/wechat-app.crt --key $pki/wechat-app.key"
+	local c="--cacert $pki/ca.crt --cert $pki/cmiot-operator.crt --key $pki/cmiot-operator.key"
 	cat <<EOF
 
-isogate demo is running: outer listens on $url, inner serves $RUN/grid.db.
-Peers are identified by source address for now: 127.0.0.1 is wechat-app,
-127.0.0.2 is cmiot-operator (curl --interface 127.0.0.2), anything else is refused.
+isogate demo is running: outer serves HTTPS on $url, inner serves $RUN/grid.db.
+A peer is named by its client certificate ($pki/NAME.crt, issued by
+$pki/ca.crt) and must also come from its address: wechat-app from 127.0.0.1,
+cmiot-operator from 127.0.0.2 (curl --interface 127.0.0.2).
+$pki/revoked.crt is a revoked certificate for wechat-app: it is refused.
 
   # a bill (wechat-app):
-  curl -s -H 'Content-Type: application/json' \\
+  curl -s $w \\
+      -H 'Content-Type: application/json' \\
       -d '{"customer_id":"0000000042","month":"2026-03"}' $url/v1/bill.query
 
   # a payment, one-way, acknowledged once inner has committed it (wechat-app):
-  curl -s -H 'Content-Type: application/json' \\
+  curl -s $w \\
+      -H 'Content-Type: application/json' \\
       -d '{"payment_id":"PAY2026DEMO000001","customer_id":"0000000042","amount_cents":9619,"paid_at":"2026-03-15T10:00:00Z"}' \\
       $url/v1/payment.record
 
   # card usage, one-way (cmiot-operator):
-  curl -s --interface 127.0.0.2 -H 'Content-Type: application/json' \\
+  curl -s --interface 127.0.0.2 $c \\
+      -H 'Content-Type: application/json' \\
       -d '{"iccid":"89860012345678901234","day":"2026-03-15","bytes_used":1048576,"status":"active"}' \\
       $url/v1/iotcard.usage
 

@@ -19,7 +19,9 @@
 #
 # Environment: ISOGATE_BIN (daemons and tools, default bin/), E2E_KEEP,
 # E2E_PROXY, E2E_POLICY_SED (extra sed expressions for the policy copy),
-# E2E_READY_TIMEOUT (seconds, default 20).
+# E2E_READY_TIMEOUT (seconds, default 20), E2E_TLS=1 (the example's tls listen
+# with a test PKI from tools/pki.sh in $E2E_DIR/pki; otherwise the listen is
+# rewritten to plain), E2E_CERT (the client certificate http presents).
 
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
@@ -129,6 +131,16 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# E2E_URL: https with E2E_TLS=1, else http.
+e2e_set_url()
+{
+	if [ "${E2E_TLS:-}" = 1 ]; then
+		E2E_URL=https://127.0.0.1:$E2E_PORT
+	else
+		E2E_URL=http://127.0.0.1:$E2E_PORT
+	fi
+}
+
 # e2e_setup: temp dir, policy copy, keys, database. No daemons.
 e2e_setup()
 {
@@ -139,7 +151,7 @@ e2e_setup()
 	trap 'exit 130' INT TERM
 	mkdir -p "$E2E_DIR"/{keys,audit,state/outer,state/inner,ferry,policy}
 	E2E_PORT=$(e2e_free_port) || bail "find a free port"
-	E2E_URL=http://127.0.0.1:$E2E_PORT
+	e2e_set_url
 	E2E_DB=$E2E_DIR/grid.db
 	E2E_POLICY=$E2E_DIR/policy/grid.policy
 	# Copy the whole examples folder so that relative includes still work.
@@ -150,6 +162,20 @@ e2e_setup()
 		    -e "s#^\\([[:space:]]*listen[[:space:]]\\{1,\\}127\\.0\\.0\\.1:\\)[0-9]\\{1,\\}#\\1$E2E_PORT#" \
 		    "$f"
 	done
+	if [ "${E2E_TLS:-}" = 1 ]; then
+		# The example's tls block, with a test PKI in $E2E_DIR/pki.
+		"$E2E_ROOT"/tools/pki.sh init "$E2E_DIR/pki" ||
+		    bail "create a test PKI with tools/pki.sh"
+		grep -q "listen 127\.0\.0\.1:$E2E_PORT tls {" "$E2E_POLICY" ||
+		    bail "find the tls listen" "$(grep -n listen "$E2E_POLICY")"
+	else
+		# Most tests speak plain HTTP: the tls block becomes "plain".
+		sed -i -e "/^[[:space:]]*listen[[:space:]].*[[:space:]]tls[[:space:]]*{/,/^[[:space:]]*}/c\\
+	listen 127.0.0.1:$E2E_PORT plain" "$E2E_POLICY"
+		grep -q "listen 127\.0\.0\.1:$E2E_PORT plain\$" "$E2E_POLICY" ||
+		    bail "rewrite the listen as plain" "$(grep -n listen "$E2E_POLICY")"
+	fi
+	e2e_set_url
 	if [ -n "${E2E_PROXY:-}" ]; then
 		# outer writes ferry/inward-a, ferry_proxy.py copies to inward-b,
 		# which inner reads.
@@ -234,7 +260,7 @@ start_daemon()
 		port=$(e2e_free_port) || break
 		sed -i "s#127\.0\.0\.1:$E2E_PORT\b#127.0.0.1:$port#" "$E2E_POLICY"
 		E2E_PORT=$port
-		E2E_URL=http://127.0.0.1:$E2E_PORT
+		e2e_set_url
 	done
 	# Reported here; the exit trap need not report it dead again.
 	if ! alive "$name"; then
@@ -393,13 +419,21 @@ e2e_finish()
 
 # http METHOD PATH [CURL-ARG...]: one request to outer from 127.0.0.1 (pass
 # --interface ADDR to be another peer). Sets STATUS (000 when there was no
-# answer), BODY and XID (the X-Isogate-Id header, empty when absent).
+# answer), BODY and XID (the X-Isogate-Id header, empty when absent). With
+# E2E_TLS=1 it trusts the test CA and presents $E2E_DIR/pki/$E2E_CERT.crt
+# (default wechat-app; E2E_CERT= presents none).
 http()
 {
-	local method=$1 path=$2
+	local method=$1 path=$2 tls=() cert
 	shift 2
 	rm -f "$E2E_DIR/body" "$E2E_DIR/headers"
-	STATUS=$(curl -sS --max-time 15 --interface "$WECHAT" -X "$method" \
+	if [ "${E2E_TLS:-}" = 1 ]; then
+		cert=${E2E_CERT-wechat-app}
+		tls=(--cacert "$E2E_DIR/pki/ca.crt")
+		[ -n "$cert" ] && tls+=(--cert "$E2E_DIR/pki/$cert.crt"
+		    --key "$E2E_DIR/pki/$cert.key")
+	fi
+	STATUS=$(curl -sS --max-time 15 --interface "$WECHAT" "${tls[@]}" -X "$method" \
 	    -H 'Expect:' -o "$E2E_DIR/body" -D "$E2E_DIR/headers" \
 	    -w '%{http_code}' "$@" "$E2E_URL$path" 2>"$E2E_DIR/curl.err")
 	[ -n "$STATUS" ] || STATUS=000

@@ -328,7 +328,13 @@ test_example(void **state)
 	assert_int_equal(m->request.fields[0].imax, INT64_MAX);
 	assert_int_equal(m->request.fields[2].type, FIELD_TIMESTAMP);
 	assert_true(p->outer.present && p->inner.present);
-	assert_string_equal(p->outer.listen, "127.0.0.1:8080");
+	assert_string_equal(p->outer.listen, "127.0.0.1:8443");
+	assert_true(p->outer.tls.on && !p->outer.listen_plain);
+	assert_fmt(p->outer.tls.certificate, "%s/run/pki/server.crt", root);
+	assert_fmt(p->outer.tls.key, "%s/run/pki/server.key", root);
+	assert_fmt(p->outer.tls.client_ca, "%s/run/pki/ca.crt", root);
+	assert_fmt(p->outer.tls.crl, "%s/run/pki/crl.pem", root);
+	assert_string_equal(pe->certificate, "CN=wechat-app");
 	assert_fmt(p->outer.inward, "fifo:%s/run/ferry/inward", root);
 	assert_fmt(p->outer.key, "%s/run/keys/outer.key", root);
 	assert_fmt(p->inner.database, "%s/run/grid.db", root);
@@ -477,13 +483,13 @@ test_exact_values(void **state)
 
 	(void)state;
 	p = load_text("peer p {\n\taddress { ::1 }\n"
-	    "\tcertificate \"a\\\"b\\\\c\\d\"\n}\n"
+	    "\tcertificate \"CN=a\\\"b\\\\c\\d\"\n}\n"
 	    "message m {\n\tallow from p\n\toneway\n\trequest {\n"
 	    "\t\ta\tnumber 1e-300..0.1\n"
 	    "\t\tb\tnumber -2.5e10..1.7976931348623157e308\n"
 	    "\t\tc\tstring /^a\\/b\\\\\\/c[\\/]$/\n"
 	    "\t\td\tnumber -0..-0\n\t\te\tnumber -0.0..-0e5\n\t}\n}\n");
-	assert_string_equal(p->peers[0].certificate, "a\"b\\c\\d");
+	assert_string_equal(p->peers[0].certificate, "CN=a\"b\\c\\d");
 	f = &policy_message(p, "m")->request.fields[0];
 	assert_true(f->nmin == 1e-300 && f->nmax == 0.1);
 	f++;
@@ -679,7 +685,7 @@ keydir_make(struct keydir *k)
 	snprintf(k->policy, sizeof(k->policy), "%s/p.policy", k->dir);
 	snprintf(k->key, sizeof(k->key), "%s/outer.key", k->dir);
 	snprintf(k->pub, sizeof(k->pub), "%s/inner.pub", k->dir);
-	write_text(k->policy, "outer {\n\tlisten 127.0.0.1:1\n"
+	write_text(k->policy, "outer {\n\tlisten 127.0.0.1:1 plain\n"
 	    "\tinward \"fifo:in\"\n\toutward \"fifo:out\"\n"
 	    "\tkey \"outer.key\"\n\tpeer-key \"inner.pub\"\n"
 	    "\taudit \"a\"\n\tstate \"s\"\n}\n", 0644);
@@ -708,6 +714,58 @@ expect_key_error(struct keydir *k, const char *what)
 	assert_fmt(errors, "%s:5: private key %s%s\n", k->policy, k->key,
 	    what);
 	free(errors);
+}
+
+/* The tls block's files with POLICY_CHECK_FILES: the key's mode, the others'
+ * existence. */
+static void
+test_tls_files(void **state)
+{
+	static const char *const names[] = { "outer.key", "inner.pub",
+	    "server.crt", "server.key", "ca.crt", "crl.pem" };
+	struct policy	*p = NULL;
+	char		 dir[64], path[6][PATH_MAX], policy[PATH_MAX];
+	char		*errors = NULL;
+	size_t		 i;
+
+	(void)state;
+	strcpy(dir, "/tmp/isogate-tls.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < 6; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%s", dir, names[i]);
+		write_text(path[i], "x\n", i == 0 ? 0600 : 0644);
+	}
+	snprintf(policy, sizeof(policy), "%s/p.policy", dir);
+	write_text(policy, "outer {\n\tlisten 127.0.0.1:1 tls {\n"
+	    "\t\tcertificate \"server.crt\"\n\t\tkey \"server.key\"\n"
+	    "\t\tclient-ca \"ca.crt\"\n\t\tcrl \"crl.pem\" }\n"
+	    "\tinward \"fifo:in\"\n\toutward \"fifo:out\"\n"
+	    "\tkey \"outer.key\"\n\tpeer-key \"inner.pub\"\n"
+	    "\taudit \"a\"\n\tstate \"s\"\n}\n", 0644);
+	assert_int_equal(policy_load(policy, POLICY_CHECK_FILES, &p,
+	    &errors), -EINVAL);
+	assert_fmt(errors, "%s:2: private key %s is readable by group or "
+	    "others (chmod 600)\n", policy, path[3]);
+	free(errors);
+	errors = NULL;
+	assert_int_equal(chmod(path[3], 0600), 0);
+	assert_int_equal(policy_load(policy, POLICY_CHECK_FILES, &p,
+	    &errors), 0);
+	assert_true(p->outer.tls.on);
+	assert_string_equal(p->outer.tls.key, path[3]);
+	assert_string_equal(p->outer.tls.crl, path[5]);
+	policy_free(p);
+	p = NULL;
+	assert_int_equal(unlink(path[5]), 0);
+	assert_int_equal(policy_load(policy, POLICY_CHECK_FILES, &p,
+	    &errors), -EINVAL);
+	assert_fmt(errors, "%s:2: tls crl %s: No such file or directory\n",
+	    policy, path[5]);
+	free(errors);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(unlink(path[i]), 0);
+	unlink(policy);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void
@@ -770,7 +828,7 @@ test_paths(void **state)
 	write_text(path, "key \"outer.key\"\npeer-key \"../keys//inner.pub\"\n"
 	    "inward \"spool:./spool/in/\"\n", 0644);
 	snprintf(path, sizeof(path), "%s/top.policy", dir);
-	write_text(path, "outer {\n\tlisten [::1]:1\n\tinclude "
+	write_text(path, "outer {\n\tlisten [::1]:1 plain\n\tinclude "
 	    "\"sub/side.inc\"\n\toutward \"eth:eth0\"\n"
 	    "\taudit \"/var/log/../log/a\"\n\tstate \"s\"\n}\n", 0644);
 	assert_int_equal(policy_load(path, 0, &p, &errors), 0);
@@ -935,6 +993,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_include_limits),
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_tls_files),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_out_of_memory),
 	};
