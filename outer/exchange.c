@@ -203,7 +203,9 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 	/* Authenticate before revealing anything about message types. */
 	if (peer == NULL) {
 		deny(o, c, req->id, NULL, 401, "unauthenticated",
-		    "the source address is not a known peer", NULL);
+		    conn_is_tls(c) ? "no peer for this client certificate and "
+		    "source address" : "the source address is not a known peer",
+		    NULL);
 		return 401;
 	}
 	if (!rate_take(o, peer)) {

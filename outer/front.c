@@ -86,6 +86,12 @@ conn_addr(const struct conn *c)
 	return c->addr;
 }
 
+int
+conn_is_tls(const struct conn *c)
+{
+	return c->tls;
+}
+
 const struct peer *
 conn_peer(const struct conn *c)
 {

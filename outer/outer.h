@@ -134,6 +134,7 @@ void	 conn_error(struct conn *, int status, const uint8_t id[ID_LEN],
 	    const char *error, const char *message, const char *field);
 const char *conn_addr(const struct conn *);
 const struct peer *conn_peer(const struct conn *);
+int	 conn_is_tls(const struct conn *);
 void	 conn_set_exchange(struct conn *, struct exchange *);
 
 #endif

@@ -49,6 +49,8 @@ is "… error forbidden" "$(jq -r .error <<<"$BODY" 2>/dev/null)" forbidden
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$WECHAT"
 is "cmiot-operator's certificate from wechat-app's address: 401" "$STATUS" 401
 is "… error unauthenticated" "$(jq -r .error <<<"$BODY" 2>/dev/null)" unauthenticated
+is "… the message speaks of the certificate" "$(jq -r .message <<<"$BODY" 2>/dev/null)" \
+    "no peer for this client certificate and source address"
 check_audit "… audited as tls deny address_mismatch with the certificate's peer" outer \
     '.event == "tls" and .reason == "address_mismatch" and .peer == "cmiot-operator" and .addr == "127.0.0.1"'
 
