@@ -72,6 +72,17 @@ void	 fatal(const char *, ...)
 void	 fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
+/* util.c: a token bucket of rate tokens per second, holding at most
+ * burst; rate 0 means unlimited. */
+struct bucket {
+	double		 tokens;
+	uint64_t	 last_ms;	/* mono_ms() of the last refill */
+};
+void	 bucket_init(struct bucket *, uint32_t burst, uint64_t now_ms);
+/* Refills for the time passed, then takes one token: 1, or 0 if empty. */
+int	 bucket_take(struct bucket *, uint32_t rate, uint32_t burst,
+	    uint64_t now_ms);
+
 /* util.c */
 /* strtonum-style: whole string, base 10, within [min, max]; -EINVAL/-ERANGE. */
 int	 parse_i64(const char *, int64_t min, int64_t max, int64_t *ret);

@@ -122,6 +122,30 @@ random_bytes(void *p, size_t n)
 	return 0;
 }
 
+void
+bucket_init(struct bucket *b, uint32_t burst, uint64_t now_ms)
+{
+	b->tokens = burst;
+	b->last_ms = now_ms;
+}
+
+int
+bucket_take(struct bucket *b, uint32_t rate, uint32_t burst, uint64_t now_ms)
+{
+	if (rate == 0)
+		return 1;
+	/* A clock read earlier by the caller may trail last_ms: no refill. */
+	if (now_ms > b->last_ms)
+		b->tokens += (double)(now_ms - b->last_ms) * rate / 1000.0;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last_ms = now_ms > b->last_ms ? now_ms : b->last_ms;
+	if (b->tokens < 1.0)
+		return 0;
+	b->tokens -= 1.0;
+	return 1;
+}
+
 int
 ct_equal(const void *a, const void *b, size_t n)
 {

@@ -12,11 +12,6 @@
 
 #include "outer/outer.h"
 
-struct bucket {
-	double		 tokens;
-	uint64_t	 last_ms;
-};
-
 struct exchange {
 	uint8_t			 id[ID_LEN];
 	struct outer		*o;
@@ -59,8 +54,8 @@ outer_init_exchanges(struct outer *o)
 	if (o->pending == NULL || o->buckets == NULL)
 		fatal("calloc");
 	for (i = 0; i < o->policy->npeers; i++) {
-		o->buckets[i].tokens = o->policy->peers[i].burst;
-		o->buckets[i].last_ms = mono_ms();
+		bucket_init(&o->buckets[i], o->policy->peers[i].burst,
+		    mono_ms());
 	}
 	o->idpool_off = sizeof(o->idpool);
 	o->request_max = HTTP_HEAD_MAX;
@@ -151,19 +146,8 @@ deny(struct outer *o, struct conn *c, const uint8_t id[ID_LEN],
 static int
 rate_take(struct outer *o, const struct peer *peer)
 {
-	struct bucket	*b = &o->buckets[peer - o->policy->peers];
-	uint64_t	 now = mono_ms();
-
-	if (peer->rate == 0)
-		return 1;
-	b->tokens += (double)(now - b->last_ms) * peer->rate / 1000.0;
-	if (b->tokens > peer->burst)
-		b->tokens = peer->burst;
-	b->last_ms = now;
-	if (b->tokens < 1.0)
-		return 0;
-	b->tokens -= 1.0;
-	return 1;
+	return bucket_take(&o->buckets[peer - o->policy->peers], peer->rate,
+	    peer->burst, mono_ms());
 }
 
 /* The message a target names, or NULL. The name is bounded and checked

@@ -54,8 +54,7 @@
 struct gsrc {
 	int		 family;	/* 0: free slot */
 	uint8_t		 addr[16];
-	double		 tokens;
-	uint64_t	 last_ms;
+	struct bucket	 bucket;	/* new connections */
 	uint32_t	 bound;		/* UINT32_MAX: not counted yet */
 };
 
@@ -135,32 +134,16 @@ gsrc_get(struct guard_state *g, const struct gpkt *p, uint64_t now)
 			victim = s;
 			break;
 		}
-		if (victim == NULL || s->last_ms < victim->last_ms)
+		if (victim == NULL ||
+		    s->bucket.last_ms < victim->bucket.last_ms)
 			victim = s;
 	}
 	memset(victim, 0, sizeof(*victim));
 	victim->family = p->family;
 	memcpy(victim->addr, p->addr, n);
-	victim->tokens = cfg->burst;
-	victim->last_ms = now;
+	bucket_init(&victim->bucket, cfg->burst, now);
 	victim->bound = UINT32_MAX;
 	return victim;
-}
-
-/* 1 if the source may open one more connection now (and takes a token). */
-static int
-gsrc_take(struct guard_state *g, struct gsrc *s, uint64_t now)
-{
-	const struct guard	*cfg = &g->o->policy->outer.guard;
-
-	s->tokens += (double)(now - s->last_ms) * cfg->rate / 1000.0;
-	if (s->tokens > cfg->burst)
-		s->tokens = cfg->burst;
-	s->last_ms = now;
-	if (s->tokens < 1.0)
-		return 0;
-	s->tokens -= 1.0;
-	return 1;
 }
 
 struct diag_count {
@@ -328,7 +311,7 @@ guard_decide(struct guard_state *g, const struct gpkt *p,
 	if (*ret_peer == NULL)
 		return R_ADDRESS;
 	s = gsrc_get(g, p, now);
-	if (!gsrc_take(g, s, now))
+	if (!bucket_take(&s->bucket, cfg->rate, cfg->burst, now))
 		return R_RATE;
 	/* Ask the kernel only when the bound says the limit may be reached:
 	 * once per (limit - count) admissions, not per connection. */

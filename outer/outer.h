@@ -65,7 +65,6 @@ int	 http_response(struct buf *, int status, const char *idhex,
 struct conn;
 struct exchange;
 struct guard_state;
-struct bucket;
 struct evconnlistener;
 
 /* The daemon's state; one per process. */

@@ -172,6 +172,32 @@ test_crypto_helpers(void **state)
 }
 
 static void
+test_bucket(void **state)
+{
+	struct bucket	 b;
+	int		 i;
+
+	(void)state;
+	/* Burst 3 at 10/s: three at once, then one per 100 ms. */
+	bucket_init(&b, 3, 1000);
+	for (i = 0; i < 3; i++)
+		assert_true(bucket_take(&b, 10, 3, 1000));
+	assert_false(bucket_take(&b, 10, 3, 1000));
+	assert_false(bucket_take(&b, 10, 3, 1050));
+	assert_true(bucket_take(&b, 10, 3, 1100));
+	assert_false(bucket_take(&b, 10, 3, 1100));
+	/* Never more than the burst, however long it rested. */
+	for (i = 0; i < 3; i++)
+		assert_true(bucket_take(&b, 10, 3, 1000000));
+	assert_false(bucket_take(&b, 10, 3, 1000000));
+	/* A clock that steps back refills nothing. */
+	assert_false(bucket_take(&b, 10, 3, 500));
+	/* Rate 0 is unlimited. */
+	for (i = 0; i < 100; i++)
+		assert_true(bucket_take(&b, 0, 0, 1000000));
+}
+
+static void
 test_files(void **state)
 {
 	char	 dir[] = "/tmp/isogate-test-common.XXXXXX";
@@ -221,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_crypto_helpers),
+		cmocka_unit_test(test_bucket),
 		cmocka_unit_test(test_files),
 	};
 
