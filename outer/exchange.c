@@ -58,6 +58,8 @@ outer_init_exchanges(struct outer *o)
 		    mono_ms());
 	}
 	o->idpool_off = sizeof(o->idpool);
+	/* Heads are a few hundred bytes; bodies at most one payload. */
+	buf_init(&o->resp, HTTP_HEAD_MAX + PAYLOAD_MAX + ID_HEXLEN + 64);
 	o->request_max = HTTP_HEAD_MAX;
 	for (i = 0; i < o->policy->nmessages; i++)
 		if (HTTP_HEAD_MAX + o->policy->messages[i].max_body >

@@ -114,17 +114,17 @@ conn_respond(struct conn *c, int status, const uint8_t id[ID_LEN],
     const char *body, size_t len, const char *extra)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	struct buf	 b;
+	struct buf	*b = &c->o->resp;
 	char		 idhex[ID_HEXLEN + 1];
-	int		 keep;
-
 	size_t		 off = 0;
 	ssize_t		 n;
+	int		 keep;
 
 	keep = c->req.keepalive && c->state != CONN_CLOSING;
 	hex_encode(id, ID_LEN, idhex);
-	buf_init(&b, HTTP_HEAD_MAX + len + 1);
-	if (http_response(&b, status, idhex, body, len, keep, extra) != 0) {
+	/* One buffer for all responses: each is sent or copied out at once. */
+	buf_reset(b);
+	if (http_response(b, status, idhex, body, len, keep, extra) != 0) {
 		keep = 0;
 		goto out;
 	}
@@ -136,15 +136,14 @@ conn_respond(struct conn *c, int status, const uint8_t id[ID_LEN],
 	 * Over TLS everything goes through the bufferevent, which encrypts.
 	 */
 	if (keep && !c->tls && evbuffer_get_length(out) == 0) {
-		n = send(bufferevent_getfd(c->bev), b.data, b.len,
+		n = send(bufferevent_getfd(c->bev), b->data, b->len,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0)
 			off = (size_t)n;
 	}
-	if (off < b.len && evbuffer_add(out, b.data + off, b.len - off) != 0)
+	if (off < b->len && evbuffer_add(out, b->data + off, b->len - off) != 0)
 		keep = 0;
  out:
-	buf_free(&b);
 	c->ex = NULL;
 	if (!keep) {
 		c->state = CONN_CLOSING;

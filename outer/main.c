@@ -366,6 +366,7 @@ main(int argc, char **argv)
 	EVP_PKEY_free(peer_key);
 	free(o.pending);
 	free(o.buckets);
+	buf_free(&o.resp);
 	policy_free(o.policy);
 	event_base_free(o.base);
 	return 0;

@@ -85,6 +85,7 @@ struct outer {
 	size_t			 npending;
 	size_t			 nconns;
 	size_t			 request_max;	/* head + largest valid body */
+	struct buf		 resp;		/* reused for every response */
 	struct conn		*conns;		/* all open connections */
 	uint8_t			 idpool[4096];	/* random ids, refilled in bulk */
 	size_t			 idpool_off;
