@@ -3,7 +3,7 @@
 # runs every test and ends with "N passed, N failed".
 
 CC	?= cc
-PKGS	 = openssl libevent jansson sqlite3 libseccomp libcap-ng
+PKGS	 = openssl libevent jansson sqlite3 libseccomp libcap-ng libpcap
 OUTER_PKGS = libevent_openssl libnetfilter_queue libmnl
 BUILD	?= build
 BIN	?= bin

@@ -18,6 +18,8 @@
 #include "ferry/transport.h"
 
 #define RX_PENDING_MAX	4096		/* frames awaiting a seal */
+#define RX_FORKS_SEQ	2		/* frames held under one seq */
+#define RX_FORKS_MAX	16		/* combinations a seal may try */
 #define RX_CHUNK	(64 * 1024)	/* bytes per read(2) */
 #define RX_READ_MAX	(4 * 1024 * 1024)	/* bytes per chan_rx_read */
 #define RX_LAST_FILE	"rx-last"
@@ -52,6 +54,7 @@ struct chan_rx {
 	uint64_t		 last;
 	uint8_t			 chain[SHA256_LEN];
 	int			 synced;	/* chain is valid for last */
+	struct chan_rx_stats	 st;
 };
 
 const char *
@@ -205,21 +208,85 @@ chan_rx_clear(struct chan_rx *rx)
 	buf_reset(&rx->pbuf);
 }
 
+/* Every callback goes through here, to be counted. */
+static void
+chan_rx_emit(struct chan_rx *rx, chan_rx_cb *cb, void *arg,
+    const struct frame *f, int verdict)
+{
+	if (verdict == CHAN_OK || verdict == CHAN_DIGEST)
+		rx->st.delivered++;
+	else if (f != NULL)
+		rx->st.refused++;
+	cb(arg, f, verdict);
+}
+
+/* Points a held frame's payload at its bytes in pbuf, for a callback. */
+static const struct frame *
+chan_rx_held(struct chan_rx *rx, struct rx_pend *p)
+{
+	/* The payload ends the frame; pbuf stays put meanwhile. */
+	p->f.payload = rx->pbuf.data + p->off + p->len - p->f.payload_len;
+	return &p->f;
+}
+
+/* Reports the first n held frames with verdict, in order, and forgets
+ * them; the others stay held. */
+static void
+chan_rx_report_n(struct chan_rx *rx, size_t n, int verdict, chan_rx_cb *cb,
+    void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		chan_rx_emit(rx, cb, arg, chan_rx_held(rx, &rx->pend[i]),
+		    verdict);
+	memmove(rx->pend, rx->pend + n, (rx->npend - n) * sizeof(*rx->pend));
+	rx->npend -= n;
+	if (rx->npend == 0)
+		chan_rx_clear(rx);
+}
+
 /* Reports every pending frame with verdict, in order, and forgets them. */
 static void
 chan_rx_report(struct chan_rx *rx, int verdict, chan_rx_cb *cb, void *arg)
 {
-	struct rx_pend	*p;
-	size_t		 i;
+	chan_rx_report_n(rx, rx->npend, verdict, cb, arg);
+}
 
-	for (i = 0; i < rx->npend; i++) {
-		p = &rx->pend[i];
-		/* The payload ends the frame; pbuf stays put meanwhile. */
-		p->f.payload = rx->pbuf.data + p->off + p->len -
-		    p->f.payload_len;
-		cb(arg, &p->f, verdict);
+/*
+ * Moves the held frames' bytes to the front of pbuf, in their order, so
+ * that frames held across seals (ahead of the seal that came) do not make
+ * pbuf grow without end. Best effort: on failure pbuf stays as it was.
+ */
+static void
+chan_rx_compact(struct chan_rx *rx)
+{
+	struct buf	 nb;
+	size_t		 i, used = 0;
+
+	if (rx->npend == 0) {
+		buf_reset(&rx->pbuf);
+		return;
 	}
-	chan_rx_clear(rx);
+	for (i = 0; i < rx->npend; i++)
+		used += rx->pend[i].len;
+	if (used == rx->pbuf.len)
+		return;
+	buf_init(&nb, FERRY_BACKLOG_MAX);
+	for (i = 0; i < rx->npend; i++) {
+		if (buf_put(&nb, rx->pbuf.data + rx->pend[i].off,
+		    rx->pend[i].len) != 0) {
+			buf_free(&nb);
+			return;
+		}
+	}
+	used = 0;
+	for (i = 0; i < rx->npend; i++) {
+		rx->pend[i].off = used;
+		used += rx->pend[i].len;
+	}
+	buf_free(&rx->pbuf);
+	rx->pbuf = nb;
 }
 
 /*
@@ -241,9 +308,7 @@ chan_rx_other_epochs(struct chan_rx *rx, uint32_t epoch, chan_rx_cb *cb,
 			rx->pend[keep++] = *p;
 			continue;
 		}
-		p->f.payload = rx->pbuf.data + p->off + p->len -
-		    p->f.payload_len;
-		cb(arg, &p->f, CHAN_UNSEALED);
+		chan_rx_emit(rx, cb, arg, chan_rx_held(rx, p), CHAN_UNSEALED);
 	}
 	/* Kept frames' bytes stay where they are in pbuf. */
 	rx->npend = keep;
@@ -251,12 +316,20 @@ chan_rx_other_epochs(struct chan_rx *rx, uint32_t epoch, chan_rx_cb *cb,
 		buf_reset(&rx->pbuf);
 }
 
+/* 1 if the held frame p has the same bytes as the len bytes at b. */
+static int
+chan_rx_same(const struct chan_rx *rx, const struct rx_pend *p,
+    const uint8_t *b, size_t len)
+{
+	return p->len == len && memcmp(rx->pbuf.data + p->off, b, len) == 0;
+}
+
 static void
 chan_rx_data(struct chan_rx *rx, const struct frame *f, const uint8_t *bytes,
     size_t len, chan_rx_cb *cb, void *arg)
 {
 	struct rx_pend	*p;
-	size_t		 ncap;
+	size_t		 ncap, at, i, same_seq = 0;
 
 	/*
 	 * Nothing unsealed changes the receiver's state: a newer epoch is
@@ -264,15 +337,33 @@ chan_rx_data(struct chan_rx *rx, const struct frame *f, const uint8_t *bytes,
 	 * frame could make every genuine one look old.
 	 */
 	if (f->epoch < rx->epoch) {
-		cb(arg, f, CHAN_OLD_EPOCH);
+		chan_rx_emit(rx, cb, arg, f, CHAN_OLD_EPOCH);
 		return;
 	}
-	if ((f->epoch == rx->epoch && f->seq <= rx->last) ||
-	    (rx->npend > 0 && f->epoch == rx->pend[rx->npend - 1].f.epoch &&
-	    f->seq <= rx->pend[rx->npend - 1].f.seq)) {
-		cb(arg, f, CHAN_REPLAY);
+	if (f->epoch == rx->epoch && f->seq <= rx->last) {
+		chan_rx_emit(rx, cb, arg, f, CHAN_REPLAY);
 		return;
 	}
+	/*
+	 * Held in (epoch, seq) order, so that a link that reorders does not
+	 * spoil a batch. The same bytes again are a replay; other bytes under
+	 * a seq already held are kept beside it (up to RX_FORKS_SEQ), and the
+	 * seal decides which one it covers.
+	 */
+	at = rx->npend;
+	while (at > 0 && (rx->pend[at - 1].f.epoch > f->epoch ||
+	    (rx->pend[at - 1].f.epoch == f->epoch &&
+	    rx->pend[at - 1].f.seq >= f->seq)))
+		at--;
+	for (i = at; i < rx->npend && rx->pend[i].f.epoch == f->epoch &&
+	    rx->pend[i].f.seq == f->seq; i++) {
+		if (chan_rx_same(rx, &rx->pend[i], bytes, len) ||
+		    ++same_seq >= RX_FORKS_SEQ) {
+			chan_rx_emit(rx, cb, arg, f, CHAN_REPLAY);
+			return;
+		}
+	}
+	at = i;
 	if (rx->npend == RX_PENDING_MAX ||
 	    len > FERRY_BACKLOG_MAX - rx->pbuf.len)
 		goto overflow;
@@ -286,11 +377,13 @@ chan_rx_data(struct chan_rx *rx, const struct frame *f, const uint8_t *bytes,
 		rx->pend = p;
 		rx->pend_cap = ncap;
 	}
-	p = &rx->pend[rx->npend];
-	p->off = rx->pbuf.len;
-	p->len = len;
 	if (buf_put(&rx->pbuf, bytes, len) != 0)
 		goto overflow;
+	memmove(rx->pend + at + 1, rx->pend + at,
+	    (rx->npend - at) * sizeof(*rx->pend));
+	p = &rx->pend[at];
+	p->off = rx->pbuf.len - len;
+	p->len = len;
 	p->f = *f;
 	p->f.payload = NULL;	/* bytes moved to pbuf, which may move */
 	rx->npend++;
@@ -298,29 +391,59 @@ chan_rx_data(struct chan_rx *rx, const struct frame *f, const uint8_t *bytes,
  overflow:
 	/* More than a sender ever leaves unsealed: give up on the batch. */
 	chan_rx_report(rx, CHAN_UNSEALED, cb, arg);
-	cb(arg, f, CHAN_UNSEALED);
+	chan_rx_emit(rx, cb, arg, f, CHAN_UNSEALED);
 	rx->synced = 0;
 }
 
-/* 1 if the pending frames are exactly s->first..s->last and chain from
- * s->prev_chain to s->chain. */
+/*
+ * The held frames s covers are the first n (seq <= s->last; stale ones are
+ * gone). 1 if they hold every seq s->first..s->last and one frame per seq
+ * chains from s->prev_chain to s->chain; the choice is marked in pick.
+ * Where a seq is held more than once (a forgery beside the genuine frame)
+ * each combination is tried, at most RX_FORKS_MAX of them.
+ */
 static int
-chan_rx_covers(struct chan_rx *rx, const struct seal *s)
+chan_rx_covers(struct chan_rx *rx, const struct seal *s, size_t n,
+    uint8_t *pick)
 {
-	uint8_t	 c[SHA256_LEN];
-	size_t	 i;
+	uint8_t		 c[SHA256_LEN];
+	size_t		 i, combos = 1, k, g;
+	uint64_t	 seq;
 
-	/* chan_rx_other_epochs left only frames of s->epoch. */
-	if (rx->npend == 0 || rx->pend[0].f.seq != s->first ||
-	    rx->pend[rx->npend - 1].f.seq != s->last ||
-	    s->last - s->first != rx->npend - 1)
-		return 0;
-	memcpy(c, s->prev_chain, SHA256_LEN);
-	for (i = 0; i < rx->npend; i++)
-		if (chain_step(rx->md, c, rx->pbuf.data + rx->pend[i].off,
-		    rx->pend[i].len) != 0)
+	/* Groups of equal seq must be exactly first..last. */
+	seq = s->first;
+	for (i = 0; i < n; i = g, seq++) {
+		if (rx->pend[i].f.seq != seq)
 			return 0;
-	return ct_equal(c, s->chain, SHA256_LEN);
+		for (g = i + 1; g < n && rx->pend[g].f.seq == seq; g++)
+			;
+		if (combos > RX_FORKS_MAX / (g - i))
+			return 0;
+		combos *= g - i;
+	}
+	if (n == 0 || seq != s->last + 1)
+		return 0;
+	for (k = 0; k < combos; k++) {
+		/* k in mixed radix picks one frame per seq. */
+		size_t	 rest = k;
+
+		memcpy(c, s->prev_chain, SHA256_LEN);
+		memset(pick, 0, n);
+		for (i = 0; i < n; i = g) {
+			for (g = i + 1; g < n &&
+			    rx->pend[g].f.seq == rx->pend[i].f.seq; g++)
+				;
+			pick[i + rest % (g - i)] = 1;
+			if (chain_step(rx->md, c, rx->pbuf.data +
+			    rx->pend[i + rest % (g - i)].off,
+			    rx->pend[i + rest % (g - i)].len) != 0)
+				return 0;
+			rest /= g - i;
+		}
+		if (ct_equal(c, s->chain, SHA256_LEN))
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -330,9 +453,10 @@ chan_rx_covers(struct chan_rx *rx, const struct seal *s)
  * instead, the next authentic one shows them stale (chan_rx_stale).
  */
 static void
-chan_rx_bad_seal(const struct frame *f, chan_rx_cb *cb, void *arg)
+chan_rx_bad_seal(struct chan_rx *rx, const struct frame *f, chan_rx_cb *cb,
+    void *arg)
 {
-	cb(arg, f, CHAN_BAD_SEAL);
+	chan_rx_emit(rx, cb, arg, f, CHAN_BAD_SEAL);
 }
 
 /* Held frames of s's epoch before s->first: their own seal never came
@@ -350,9 +474,7 @@ chan_rx_stale(struct chan_rx *rx, const struct seal *s, chan_rx_cb *cb,
 			rx->pend[keep++] = *p;
 			continue;
 		}
-		p->f.payload = rx->pbuf.data + p->off + p->len -
-		    p->f.payload_len;
-		cb(arg, &p->f, CHAN_BAD_SEAL);
+		chan_rx_emit(rx, cb, arg, chan_rx_held(rx, p), CHAN_BAD_SEAL);
 		/* Reported, not lost: no gap, but no chain through them. */
 		rx->synced = 0;
 	}
@@ -361,16 +483,39 @@ chan_rx_stale(struct chan_rx *rx, const struct seal *s, chan_rx_cb *cb,
 		buf_reset(&rx->pbuf);
 }
 
+/* How many seqs after the last delivered, up to s->last, were never seen
+ * (held frames of s's epoch are the ones seen). */
+static uint64_t
+chan_rx_unseen(const struct chan_rx *rx, const struct seal *s)
+{
+	uint64_t	 from, seen = 0, prev = 0;
+	size_t		 i;
+
+	from = s->epoch == rx->epoch ? rx->last : 0;
+	if (s->last <= from)
+		return 0;
+	for (i = 0; i < rx->npend; i++) {
+		if (rx->pend[i].f.epoch != s->epoch ||
+		    rx->pend[i].f.seq <= from || rx->pend[i].f.seq > s->last ||
+		    rx->pend[i].f.seq == prev)
+			continue;
+		prev = rx->pend[i].f.seq;
+		seen++;
+	}
+	return s->last - from - seen;
+}
+
 static int
 chan_rx_seal(struct chan_rx *rx, const struct frame *f, chan_rx_cb *cb,
     void *arg)
 {
 	struct rx_pend	*p;
 	struct seal	 s;
-	size_t		 i;
+	uint8_t		 pick[RX_PENDING_MAX];
+	size_t		 i, n;
 
 	if (seal_decode(f, &s) != 0) {
-		chan_rx_bad_seal(f, cb, arg);
+		chan_rx_bad_seal(rx, f, cb, arg);
 		return 0;
 	}
 	/* Nothing new (a replayed or old seal): not worth a verification. */
@@ -380,38 +525,48 @@ chan_rx_seal(struct chan_rx *rx, const struct frame *f, chan_rx_cb *cb,
 	/* The signature covers the sender's digest as sent: a different
 	 * policy shows as CHAN_DIGEST on each frame, not as a bad seal. */
 	if (seal_verify(rx->verify, rx->key, rx->dir, &s) != 0) {
-		chan_rx_bad_seal(f, cb, arg);
+		chan_rx_bad_seal(rx, f, cb, arg);
 		return 0;
 	}
 	chan_rx_other_epochs(rx, s.epoch, cb, arg);
+	rx->st.lost += chan_rx_unseen(rx, &s);
 	chan_rx_stale(rx, &s, cb, arg);
 	if (s.epoch > rx->epoch) {
 		/* The sender restarted: the only way to a new epoch. */
+		if (rx->epoch != 0 || rx->last != 0)
+			rx->st.restarts++;
 		rx->epoch = s.epoch;
 		rx->last = 0;
 		rx->synced = 0;
 	}
 
-	if (!chan_rx_covers(rx, &s)) {
+	/* Held frames past s.last wait for their own seal. */
+	for (n = 0; n < rx->npend && rx->pend[n].f.seq <= s.last; n++)
+		;
+	if (!chan_rx_covers(rx, &s, n, pick)) {
 		/* Authentic seal, but what we hold was altered or partly
 		 * lost; with nothing held, whole frames were lost. */
-		if (rx->npend > 0)
-			chan_rx_report(rx, CHAN_BAD_SEAL, cb, arg);
+		if (n > 0)
+			chan_rx_report_n(rx, n, CHAN_BAD_SEAL, cb, arg);
 		else if (rx->synced)
-			cb(arg, NULL, CHAN_GAP);
+			chan_rx_emit(rx, cb, arg, NULL, CHAN_GAP);
 	} else {
 		if (rx->synced && (s.first != rx->last + 1 ||
 		    !ct_equal(s.prev_chain, rx->chain, SHA256_LEN)))
-			cb(arg, NULL, CHAN_GAP);
-		for (i = 0; i < rx->npend; i++) {
+			chan_rx_emit(rx, cb, arg, NULL, CHAN_GAP);
+		for (i = 0; i < n; i++) {
 			p = &rx->pend[i];
-			p->f.payload = rx->pbuf.data + p->off + p->len -
-			    p->f.payload_len;
-			cb(arg, &p->f, memcmp(p->f.digest, rx->digest,
-			    SHA256_LEN) == 0 ? CHAN_OK : CHAN_DIGEST);
+			/* Another frame under a seq the seal chose: forged. */
+			chan_rx_emit(rx, cb, arg, chan_rx_held(rx, p),
+			    !pick[i] ? CHAN_BAD_SEAL :
+			    memcmp(p->f.digest, rx->digest, SHA256_LEN) == 0 ?
+			    CHAN_OK : CHAN_DIGEST);
 		}
-		chan_rx_clear(rx);
+		memmove(rx->pend, rx->pend + n,
+		    (rx->npend - n) * sizeof(*rx->pend));
+		rx->npend -= n;
 	}
+	chan_rx_compact(rx);
 	rx->last = s.last;
 	memcpy(rx->chain, s.chain, SHA256_LEN);
 	rx->synced = 1;
@@ -450,7 +605,8 @@ chan_rx_process(struct chan_rx *rx, chan_rx_cb *cb, void *arg)
 		if (r != 0) {
 			/* One report per run of garbage. */
 			if (!rx->resync)
-				cb(arg, NULL, CHAN_MALFORMED);
+				chan_rx_emit(rx, cb, arg, NULL,
+				    CHAN_MALFORMED);
 			rx->resync = 1;
 			off = chan_rx_skip(&rx->in, off);
 			continue;
@@ -527,6 +683,23 @@ chan_rx_read(struct chan_rx *rx, chan_rx_cb *cb, void *arg)
 			err = r;
 	}
 	return err;
+}
+
+int
+chan_rx_configure(struct chan_rx *rx, const struct ferry_link *l)
+{
+	if (rx->t == NULL || rx->t->ops->configure == NULL)
+		return 0;
+	return rx->t->ops->configure(rx->t, l);
+}
+
+void
+chan_rx_stats(const struct chan_rx *rx, struct chan_rx_stats *ret)
+{
+	*ret = rx->st;
+	memset(&ret->link, 0, sizeof(ret->link));
+	if (rx->t != NULL && rx->t->ops->stats != NULL)
+		rx->t->ops->stats(rx->t, &ret->link);
 }
 
 void

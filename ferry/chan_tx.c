@@ -276,6 +276,14 @@ chan_tx_flush(struct chan_tx *tx)
 	return 0;
 }
 
+int
+chan_tx_configure(struct chan_tx *tx, const struct ferry_link *l)
+{
+	if (tx->t->ops->configure == NULL)
+		return 0;
+	return tx->t->ops->configure(tx->t, l);
+}
+
 void
 chan_tx_close(struct chan_tx *tx)
 {

@@ -109,6 +109,34 @@ int	 seal_encode(struct buf *, const struct seal *);
 /* Parses a decoded SEAL frame; -EBADMSG unless its shape is exact. */
 int	 seal_decode(const struct frame *, struct seal *ret);
 
+/*
+ * Link settings for transports that cross a real link (eth:); others
+ * ignore them. Zero fields take the defaults.
+ */
+struct ferry_link {
+	uint32_t	 copies;	/* each link packet sent this many times */
+	uint32_t	 rate;		/* link packets per second; 0 unlimited */
+	uint32_t	 timeout_ms;	/* reassembly and reorder wait */
+};
+#define FERRY_LINK_COPIES_MAX	8
+#define FERRY_LINK_TIMEOUT_MS	100	/* default */
+#define FERRY_LINK_TIMEOUT_MAX	60000
+
+/* Counters of a link (all since open). */
+struct ferry_link_stats {
+	uint64_t	 packets;	/* sent (TX) */
+	uint64_t	 fragments;	/* distinct fragments kept (RX) */
+	uint64_t	 frames;	/* reassembled and passed on (RX) */
+	uint64_t	 duplicates;	/* copies dropped (RX) */
+	uint64_t	 lost;		/* frames given up on (RX) */
+	uint64_t	 malformed;	/* link packets that do not parse */
+	uint64_t	 oversized;	/* fragment count or total over limits */
+	uint64_t	 out_of_window;	/* msg too far ahead */
+	uint64_t	 evicted;	/* partial frames dropped for room */
+	uint64_t	 heartbeats;
+	uint64_t	 sessions;	/* sender restarts seen */
+};
+
 /* Receiver verdicts, passed to chan_rx_cb. */
 enum chan_verdict {
 	CHAN_OK = 0,		/* sealed, in sequence, digest matches */
@@ -146,6 +174,9 @@ int	 chan_tx_send(struct chan_tx *, uint8_t kind, const uint8_t id[ID_LEN],
 int	 chan_tx_flush(struct chan_tx *);
 size_t	 chan_tx_backlog(const struct chan_tx *);	/* unsent bytes */
 uint32_t chan_tx_epoch(const struct chan_tx *);
+/* Link settings for the transport (eth:); 0, or -EINVAL when out of
+ * range. Others take them and ignore them. */
+int	 chan_tx_configure(struct chan_tx *, const struct ferry_link *);
 void	 chan_tx_close(struct chan_tx *);
 
 /*
@@ -173,6 +204,17 @@ int	 chan_rx_read(struct chan_rx *, chan_rx_cb *cb, void *arg);
  */
 int	 chan_rx_feed(struct chan_rx *, const uint8_t *untrusted, size_t len,
 	    chan_rx_cb *cb, void *arg);
+int	 chan_rx_configure(struct chan_rx *, const struct ferry_link *);
+/* What the receiver saw: frames lost (sequence numbers never seen, over
+ * all epochs), and the transport's link counters (zero for fifo:). */
+struct chan_rx_stats {
+	uint64_t		 delivered;	/* CHAN_OK and CHAN_DIGEST */
+	uint64_t		 lost;		/* seqs never seen */
+	uint64_t		 refused;	/* reported with another verdict */
+	uint64_t		 restarts;	/* new epochs adopted */
+	struct ferry_link_stats	 link;
+};
+void	 chan_rx_stats(const struct chan_rx *, struct chan_rx_stats *ret);
 void	 chan_rx_close(struct chan_rx *);
 
 #endif

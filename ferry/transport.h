@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ferry/ferry.h"
+
 enum transport_role {
 	TRANSPORT_TX = 1,	/* send only */
 	TRANSPORT_RX = 2,	/* receive only */
@@ -42,6 +44,10 @@ struct transport_ops {
 		    size_t *ret_n);
 	void	 (*disconnect)(struct transport *);	/* TX */
 	void	 (*close)(struct transport *);
+	/* Optional: link settings (eth:); NULL where they mean nothing. */
+	int	 (*configure)(struct transport *, const struct ferry_link *);
+	/* Optional: link counters; NULL where there are none. */
+	void	 (*stats)(const struct transport *, struct ferry_link_stats *);
 };
 
 /* Every transport's state starts with this. */
@@ -56,5 +62,94 @@ int	 transport_open(const char *endpoint, enum transport_role,
 
 /* fifo.c */
 extern const struct transport_ops fifo_transport_ops;
+
+/* eth.c */
+extern const struct transport_ops eth_transport_ops;
+
+/*
+ * frag.c: the eth: link packet (docs/ferry.md, "eth:IFACE"). After the
+ * 14-byte Ethernet header, a 32-byte header, little-endian:
+ * magic "ISGL", version 1, type, count (2), session (4), msg (8),
+ * index (2), data_len (2), total (4), offset (4), then data_len bytes.
+ */
+#define ETH_FERRY_TYPE	0x88b5		/* IEEE local experimental 1 */
+#define FRAG_MAGIC	"ISGL"
+#define FRAG_VERSION	1
+#define FRAG_HDR_LEN	32
+#define FRAG_TOTAL_MAX	FRAME_LEN_MAX	/* one ferry frame */
+#define FRAG_COUNT_MAX	1024		/* fragments per frame */
+#define FRAG_SLOTS_MAX	256		/* frames being reassembled */
+#define FRAG_BYTES_MAX	(16 * 1024 * 1024)	/* their bytes, in all */
+#define FRAG_SESSIONS	4		/* senders tracked at once */
+#define FRAG_WINDOW	4096		/* msgs ahead of the awaited one */
+
+enum frag_type {
+	FRAG_DATA = 1,			/* a fragment of one ferry frame */
+	FRAG_HEARTBEAT = 2,		/* msg = the last msg sent */
+};
+
+struct frag_hdr {
+	uint8_t		 type;
+	uint16_t	 count;		/* fragments of this frame */
+	uint32_t	 session;	/* random per sender open */
+	uint64_t	 msg;		/* 1, 2, ... per session */
+	uint16_t	 index;
+	uint16_t	 data_len;
+	uint32_t	 total;		/* the frame's length */
+	uint32_t	 offset;	/* of this fragment's data in it */
+};
+
+struct frag_slot {
+	int		 used;
+	uint32_t	 session;
+	uint64_t	 msg;
+	uint16_t	 count;
+	uint16_t	 nhave;
+	uint32_t	 total;
+	uint32_t	 got;		/* bytes received */
+	uint64_t	 first_ns;	/* first fragment heard */
+	uint8_t		 have[FRAG_COUNT_MAX / 8];
+	uint8_t		*data;		/* total bytes */
+};
+
+struct frag_sess {
+	int		 used;
+	uint32_t	 id;
+	uint64_t	 next;		/* the msg awaited */
+	uint64_t	 sent;		/* highest msg a heartbeat announced */
+	uint64_t	 hb_ns;		/* since when next is known sent */
+	uint64_t	 heard_ns;
+};
+
+struct frag_rx {
+	struct frag_slot	 slots[FRAG_SLOTS_MAX];
+	struct frag_sess	 sess[FRAG_SESSIONS];
+	size_t			 bytes;		/* held in slots */
+	uint64_t		 timeout_ns;
+	uint64_t		 nsessions;
+	struct ferry_link_stats	 st;
+};
+
+/* Writes h as the 32-byte header. */
+void	 frag_put_header(uint8_t p[FRAG_HDR_LEN], const struct frag_hdr *h);
+/* Parses one link packet's payload (after the Ethernet header; trailing
+ * padding allowed). 0 with *ret and *ret_data (NULL for a heartbeat),
+ * -EBADMSG when malformed, -E2BIG for a count or total over the limits. */
+int	 frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
+	    const uint8_t **ret_data);
+/* Reassembly, in msg order per session, within timeout_ns. */
+void	 frag_rx_init(struct frag_rx *, uint64_t timeout_ns);
+void	 frag_rx_free(struct frag_rx *);
+/* Takes one link packet heard at now (monotonic ns). 0 when kept;
+ * -EBADMSG, -E2BIG, -EALREADY (duplicate), -ERANGE (out of window),
+ * -ENOMEM; each counted in st. */
+int	 frag_rx_input(struct frag_rx *, const uint8_t *untrusted, size_t len,
+	    uint64_t now);
+/* Appends every frame that is due, in order, to out; gives up on what
+ * has waited timeout_ns (counted lost). Stops early, without error,
+ * when out is full. */
+int	 frag_rx_release(struct frag_rx *, uint64_t now, struct buf *out);
+/* When frag_rx_release next has something to time out; 0: nothing. */
+uint64_t frag_rx_deadline(const struct frag_rx *);
 
 #endif

@@ -7,7 +7,7 @@ set -eu
 
 build_pkgs="make gcc pkg-config bison flex libssl-dev libevent-dev libjansson-dev
 libsqlite3-dev sqlite3 openssl curl libseccomp-dev libcap-ng-dev
-libnetfilter-queue-dev libmnl-dev nftables iptables"
+libnetfilter-queue-dev libmnl-dev libpcap-dev nftables iptables"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev wrk python3 jq iproute2 procps"
 
 want=$build_pkgs

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* Link fragments for eth:: the header codec, and bounded reassembly that restores order and drops duplicates. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ferry/ferry.h"
+#include "ferry/transport.h"
+
+static void
+le_put(uint8_t *p, uint64_t v, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (v >> (8 * i)) & 0xff;
+}
+
+void
+frag_put_header(uint8_t p[FRAG_HDR_LEN], const struct frag_hdr *h)
+{
+	memcpy(p, FRAG_MAGIC, 4);
+	p[4] = FRAG_VERSION;
+	p[5] = h->type;
+	le_put(p + 6, h->count, 2);
+	le_put(p + 8, h->session, 4);
+	le_put(p + 12, h->msg, 8);
+	le_put(p + 20, h->index, 2);
+	le_put(p + 22, h->data_len, 2);
+	le_put(p + 24, h->total, 4);
+	le_put(p + 28, h->offset, 4);
+}
+
+int
+frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
+    const uint8_t **ret_data)
+{
+	struct reader	 rd;
+	struct frag_hdr	 h;
+	const uint8_t	*magic, *data = NULL;
+	uint8_t		 version;
+
+	memset(&h, 0, sizeof(h));
+	reader_init(&rd, untrusted, len);
+	if (reader_get_bytes(&rd, 4, &magic) != 0 ||
+	    memcmp(magic, FRAG_MAGIC, 4) != 0 ||
+	    reader_get_u8(&rd, &version) != 0 || version != FRAG_VERSION ||
+	    reader_get_u8(&rd, &h.type) != 0 ||
+	    reader_get_u16(&rd, &h.count) != 0 ||
+	    reader_get_u32(&rd, &h.session) != 0 ||
+	    reader_get_u64(&rd, &h.msg) != 0 ||
+	    reader_get_u16(&rd, &h.index) != 0 ||
+	    reader_get_u16(&rd, &h.data_len) != 0 ||
+	    reader_get_u32(&rd, &h.total) != 0 ||
+	    reader_get_u32(&rd, &h.offset) != 0)
+		return -EBADMSG;
+	if (h.msg == 0)
+		return -EBADMSG;
+	switch (h.type) {
+	case FRAG_HEARTBEAT:
+		if (h.count != 0 || h.index != 0 || h.data_len != 0 ||
+		    h.total != 0 || h.offset != 0)
+			return -EBADMSG;
+		break;
+	case FRAG_DATA:
+		/* Limits before consistency: an oversized count is E2BIG. */
+		if (h.count > FRAG_COUNT_MAX || h.total > FRAG_TOTAL_MAX)
+			return -E2BIG;
+		if (h.count == 0 || h.index >= h.count || h.total == 0 ||
+		    h.data_len == 0 || h.offset > h.total ||
+		    h.data_len > h.total - h.offset)
+			return -EBADMSG;
+		if (h.count == 1 && (h.offset != 0 || h.data_len != h.total))
+			return -EBADMSG;
+		/* Ethernet pads short frames: bytes past data_len are padding. */
+		if (reader_get_bytes(&rd, h.data_len, &data) != 0)
+			return -EBADMSG;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	*ret = h;
+	*ret_data = data;
+	return 0;
+}
+
+void
+frag_rx_init(struct frag_rx *fr, uint64_t timeout_ns)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->timeout_ns = timeout_ns;
+}
+
+static void
+frag_slot_free(struct frag_rx *fr, struct frag_slot *s)
+{
+	fr->bytes -= s->total;
+	free(s->data);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+frag_rx_free(struct frag_rx *fr)
+{
+	size_t	 i;
+
+	for (i = 0; i < FRAG_SLOTS_MAX; i++)
+		if (fr->slots[i].used)
+			frag_slot_free(fr, &fr->slots[i]);
+}
+
+/* The session's entry, made (evicting the least recently heard one and
+ * its slots) if new. */
+static struct frag_sess *
+frag_session(struct frag_rx *fr, uint32_t id, uint64_t now)
+{
+	struct frag_sess	*old = NULL;
+	size_t			 i;
+
+	for (i = 0; i < FRAG_SESSIONS; i++) {
+		if (fr->sess[i].used && fr->sess[i].id == id) {
+			fr->sess[i].heard_ns = now;
+			return &fr->sess[i];
+		}
+		if (old == NULL || !fr->sess[i].used ||
+		    (old->used && fr->sess[i].heard_ns < old->heard_ns))
+			old = &fr->sess[i];
+	}
+	if (old->used) {
+		for (i = 0; i < FRAG_SLOTS_MAX; i++)
+			if (fr->slots[i].used && fr->slots[i].session == old->id)
+				frag_slot_free(fr, &fr->slots[i]);
+	}
+	/* More than one session heard: the sender restarted (or another
+	 * sender, genuine or not, is on the link; the seals decide). */
+	if (fr->nsessions++ > 0)
+		fr->st.sessions++;
+	memset(old, 0, sizeof(*old));
+	old->used = 1;
+	old->id = id;
+	old->next = 1;
+	old->heard_ns = now;
+	return old;
+}
+
+static struct frag_slot *
+frag_slot_find(struct frag_rx *fr, uint32_t session, uint64_t msg)
+{
+	size_t	 i;
+
+	for (i = 0; i < FRAG_SLOTS_MAX; i++)
+		if (fr->slots[i].used && fr->slots[i].session == session &&
+		    fr->slots[i].msg == msg)
+			return &fr->slots[i];
+	return NULL;
+}
+
+/* A free slot with room for total bytes, evicting the oldest incomplete
+ * frames if need be (they would time out first anyway). */
+static struct frag_slot *
+frag_slot_new(struct frag_rx *fr, uint32_t total)
+{
+	struct frag_slot	*s, *old;
+	size_t			 i;
+
+	for (;;) {
+		s = old = NULL;
+		for (i = 0; i < FRAG_SLOTS_MAX; i++) {
+			if (!fr->slots[i].used) {
+				if (s == NULL)
+					s = &fr->slots[i];
+				continue;
+			}
+			if (old == NULL ||
+			    fr->slots[i].first_ns < old->first_ns)
+				old = &fr->slots[i];
+		}
+		if (s != NULL && total <= FRAG_BYTES_MAX - fr->bytes)
+			break;
+		if (old == NULL)
+			return NULL;
+		fr->st.evicted++;
+		frag_slot_free(fr, old);
+	}
+	if ((s->data = malloc(total)) == NULL)
+		return NULL;
+	fr->bytes += total;
+	return s;
+}
+
+int
+frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
+    uint64_t now)
+{
+	struct frag_hdr		 h;
+	struct frag_sess	*ss;
+	struct frag_slot	*s;
+	const uint8_t		*data;
+	int			 r;
+
+	if ((r = frag_decode(untrusted, len, &h, &data)) != 0) {
+		if (r == -E2BIG)
+			fr->st.oversized++;
+		else
+			fr->st.malformed++;
+		return r;
+	}
+	ss = frag_session(fr, h.session, now);
+	if (h.type == FRAG_HEARTBEAT) {
+		fr->st.heartbeats++;
+		/* Everything up to h.msg was sent: what is missing below it
+		 * is lost, not late, once the timeout has passed. */
+		if (h.msg > ss->sent)
+			ss->sent = h.msg;
+		if (ss->sent >= ss->next && ss->hb_ns == 0)
+			ss->hb_ns = now;
+		return 0;
+	}
+	if (h.msg < ss->next) {
+		fr->st.duplicates++;
+		return -EALREADY;
+	}
+	if (h.msg - ss->next >= FRAG_WINDOW) {
+		/* Far ahead of what is awaited: forged, or a sender that
+		 * raced far ahead; not worth a slot. */
+		fr->st.out_of_window++;
+		return -ERANGE;
+	}
+	if ((s = frag_slot_find(fr, h.session, h.msg)) == NULL) {
+		if ((s = frag_slot_new(fr, h.total)) == NULL)
+			return -ENOMEM;
+		s->used = 1;
+		s->session = h.session;
+		s->msg = h.msg;
+		s->count = h.count;
+		s->total = h.total;
+		s->first_ns = now;
+	} else if (s->count != h.count || s->total != h.total) {
+		fr->st.malformed++;
+		return -EBADMSG;
+	}
+	if (s->have[h.index / 8] & (1U << (h.index % 8))) {
+		fr->st.duplicates++;
+		return -EALREADY;
+	}
+	if (h.data_len > s->total - s->got) {
+		fr->st.malformed++;
+		return -EBADMSG;
+	}
+	memcpy(s->data + h.offset, data, h.data_len);
+	s->have[h.index / 8] |= 1U << (h.index % 8);
+	s->nhave++;
+	s->got += h.data_len;
+	fr->st.fragments++;
+	return 0;
+}
+
+static struct frag_slot *
+frag_first_after(struct frag_rx *fr, const struct frag_sess *ss)
+{
+	struct frag_slot	*best = NULL;
+	size_t			 i;
+
+	for (i = 0; i < FRAG_SLOTS_MAX; i++) {
+		if (!fr->slots[i].used || fr->slots[i].session != ss->id ||
+		    fr->slots[i].msg <= ss->next)
+			continue;
+		if (best == NULL || fr->slots[i].msg < best->msg)
+			best = &fr->slots[i];
+	}
+	return best;
+}
+
+/* One step for a session: 1 if a frame went to out, 0 if nothing
+ * changed, 2 if the session moved on without delivering. */
+static int
+frag_step(struct frag_rx *fr, struct frag_sess *ss, uint64_t now,
+    struct buf *out, int *err)
+{
+	struct frag_slot	*s, *later;
+	uint64_t		 since;
+	int			 r;
+
+	s = frag_slot_find(fr, ss->id, ss->next);
+	if (s != NULL && s->nhave == s->count) {
+		if (s->got != s->total) {
+			/* Fragments that do not tile the frame. */
+			fr->st.malformed++;
+			frag_slot_free(fr, s);
+			ss->next++;
+			return 2;
+		}
+		if ((r = buf_put(out, s->data, s->total)) != 0) {
+			*err = r;
+			return 0;
+		}
+		fr->st.frames++;
+		frag_slot_free(fr, s);
+		ss->next++;
+		ss->hb_ns = 0;
+		if (ss->sent >= ss->next)
+			ss->hb_ns = now;
+		return 1;
+	}
+	if (s != NULL) {
+		if (now - s->first_ns < fr->timeout_ns)
+			return 0;
+		fr->st.lost++;
+		frag_slot_free(fr, s);
+		ss->next++;
+		return 2;
+	}
+	/* ss->next is missing: lost once something later has waited for
+	 * it a whole timeout, or a heartbeat said it was sent that long
+	 * ago. */
+	later = frag_first_after(fr, ss);
+	since = later != NULL ? later->first_ns : 0;
+	if (ss->hb_ns != 0 && ss->sent >= ss->next &&
+	    (since == 0 || ss->hb_ns < since))
+		since = ss->hb_ns;
+	if (since == 0 || now - since < fr->timeout_ns)
+		return 0;
+	if (later != NULL) {
+		fr->st.lost += later->msg - ss->next;
+		ss->next = later->msg;
+	} else {
+		fr->st.lost += ss->sent + 1 - ss->next;
+		ss->next = ss->sent + 1;
+	}
+	ss->hb_ns = 0;
+	return 2;
+}
+
+int
+frag_rx_release(struct frag_rx *fr, uint64_t now, struct buf *out)
+{
+	size_t	 i;
+	int	 err = 0, moved;
+
+	do {
+		moved = 0;
+		for (i = 0; i < FRAG_SESSIONS && err == 0; i++) {
+			if (!fr->sess[i].used)
+				continue;
+			while (frag_step(fr, &fr->sess[i], now, out, &err) != 0)
+				moved = 1;
+		}
+	} while (moved && err == 0);
+	/* out is full: the rest waits for the next call. */
+	return err == -ENOBUFS ? 0 : err;
+}
+
+uint64_t
+frag_rx_deadline(const struct frag_rx *fr)
+{
+	const struct frag_slot	*s;
+	uint64_t		 d = 0, t;
+	size_t			 i, j;
+
+	for (i = 0; i < FRAG_SLOTS_MAX; i++) {
+		s = &fr->slots[i];
+		if (!s->used)
+			continue;
+		t = s->first_ns + fr->timeout_ns;
+		if (d == 0 || t < d)
+			d = t;
+	}
+	for (j = 0; j < FRAG_SESSIONS; j++) {
+		if (!fr->sess[j].used || fr->sess[j].hb_ns == 0)
+			continue;
+		t = fr->sess[j].hb_ns + fr->timeout_ns;
+		if (d == 0 || t < d)
+			d = t;
+	}
+	return d;
+}
