@@ -72,7 +72,13 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 		    h.data_len == 0 || h.offset > h.total ||
 		    h.data_len > h.total - h.offset)
 			return -EBADMSG;
-		if (h.count == 1 && (h.offset != 0 || h.data_len != h.total))
+		/* Fragments tile the frame: all but the last carry the same
+		 * size (checked across them in frag_rx_input), the last ends
+		 * it. */
+		if (h.index + 1 < h.count ?
+		    h.offset != (uint32_t)h.index * h.data_len ||
+		    h.offset + h.data_len >= h.total :
+		    h.offset + h.data_len != h.total)
 			return -EBADMSG;
 		/* Ethernet pads short frames: bytes past data_len are padding. */
 		if (reader_get_bytes(&rd, h.data_len, &data) != 0)
@@ -245,16 +251,25 @@ frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 		fr->st.duplicates++;
 		return -EALREADY;
 	}
-	if (h.data_len > s->total - s->got) {
-		fr->st.malformed++;
-		return -EBADMSG;
+	/* One fragment size for the frame, and the last one where it says. */
+	if (h.index + 1 < h.count) {
+		if (s->room != 0 && s->room != h.data_len)
+			goto bad;
+		s->room = h.data_len;
 	}
+	if (s->room != 0 && h.offset != (uint32_t)h.index * s->room)
+		goto bad;
+	if ((uint64_t)s->room * (s->count - 1) >= s->total)
+		goto bad;
 	memcpy(s->data + h.offset, data, h.data_len);
 	s->have[h.index / 8] |= 1U << (h.index % 8);
 	s->nhave++;
 	s->got += h.data_len;
 	fr->st.fragments++;
 	return 0;
+ bad:
+	fr->st.malformed++;
+	return -EBADMSG;
 }
 
 static struct frag_slot *

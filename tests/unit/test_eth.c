@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* Unit tests for the eth: transport on a veth pair in a private network namespace (needs root, as CI has). */
+
+#include <sched.h>
+#include <poll.h>
+
+#include "chan_fixtures.h"
+#include "ferry/transport.h"
+
+/* One veth pair, ea <-> eb, no addresses, in this process's own netns. */
+static int
+eth_group_setup(void **state)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_eth needs root (a network namespace)\n");
+		return -1;
+	}
+	if (unshare(CLONE_NEWNET) != 0 ||
+	    system("ip link add ea type veth peer name eb && "
+	    "ip link set ea up && ip link set eb up") != 0)
+		return -1;
+	return group_setup(state);
+}
+
+static struct chan_tx *
+eth_tx(const char *ifname, const struct ferry_link *l)
+{
+	char		 ep[32], st[PATH_MAX];
+	struct chan_tx	*tx = NULL;
+
+	snprintf(ep, sizeof(ep), "eth:%s", ifname);
+	path_in(st, "tx-state");
+	assert_int_equal(chan_tx_open(ep, FERRY_INWARD, key_a, digest1, st,
+	    &tx), 0);
+	if (l != NULL)
+		assert_int_equal(chan_tx_configure(tx, l), 0);
+	assert_int_equal(chan_tx_connect(tx), 0);
+	assert_true(chan_tx_fd(tx) >= 0);
+	return tx;
+}
+
+static struct chan_rx *
+eth_rx(const char *ifname)
+{
+	char		 ep[32];
+	struct chan_rx	*rx = NULL;
+
+	snprintf(ep, sizeof(ep), "eth:%s", ifname);
+	assert_int_equal(chan_rx_open(ep, FERRY_INWARD, pub_a, digest1, NULL,
+	    &rx), 0);
+	assert_true(chan_rx_fd(rx) >= 0);
+	return rx;
+}
+
+/* Reads until want events arrived or 3 s passed without any. */
+static void
+pump(struct chan_rx *rx, size_t want)
+{
+	struct pollfd	 pfd;
+	int		 idle = 0;
+
+	while (nev < want && idle < 30) {
+		pfd.fd = chan_rx_fd(rx);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 100) == 0) {
+			idle++;
+			continue;
+		}
+		idle = 0;
+		assert_int_equal(chan_rx_read(rx, collect, NULL), 0);
+	}
+}
+
+static void
+test_small_and_fragmented(void **state)
+{
+	static char		 big[200000];
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+	int			 i;
+
+	(void)state;
+	rx = eth_rx("eb");
+	tx = eth_tx("ea", NULL);
+	send_n(tx, 1, 50);
+	assert_int_equal(chan_tx_flush(tx), 0);
+	pump(rx, 50);
+	assert_int_equal(nev, 50);
+	expect_frames(0, 1, 50, CHAN_OK);
+	/* 200 kB frames: 137 fragments each at MTU 1500. */
+	for (i = 0; i < 5; i++) {
+		memset(big, 'a' + i, sizeof(big));
+		snprintf(big, 16, "msg-%d", 100 + i);
+		assert_int_equal(chan_tx_send(tx, FRAME_ONEWAY, NULL, "p", "t",
+		    big, sizeof(big)), 0);
+	}
+	assert_int_equal(chan_tx_flush(tx), 0);
+	pump(rx, 55);
+	assert_int_equal(nev, 55);
+	expect_frames(50, 100, 5, CHAN_OK);
+	chan_rx_stats(rx, &st);
+	assert_true(st.delivered == 55);
+	assert_true(st.lost == 0);
+	assert_true(st.link.frames >= 57);	/* and two seals */
+	assert_true(st.link.fragments >= 5 * 137);
+	assert_true(st.link.duplicates == 0);
+	chan_tx_close(tx);
+	chan_rx_close(rx);
+}
+
+/* Copies are dropped as duplicates; pacing still delivers everything. */
+static void
+test_copies_and_rate(void **state)
+{
+	struct ferry_link	 l = { .copies = 3, .rate = 20000 };
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+
+	(void)state;
+	rx = eth_rx("eb");
+	tx = eth_tx("ea", &l);
+	send_n(tx, 1, 30);
+	assert_int_equal(chan_tx_flush(tx), 0);
+	pump(rx, 30);
+	assert_int_equal(nev, 30);
+	expect_frames(0, 1, 30, CHAN_OK);
+	chan_rx_stats(rx, &st);
+	/* 31 frames (30 and a seal) and one heartbeat... each frame thrice. */
+	assert_true(st.link.duplicates == 62);
+	chan_tx_close(tx);
+	chan_rx_close(rx);
+}
+
+/* A sender that restarts: a new session and a new epoch, both seen. */
+static void
+test_restart(void **state)
+{
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+
+	(void)state;
+	rx = eth_rx("eb");
+	tx = eth_tx("ea", NULL);
+	send_n(tx, 1, 3);
+	assert_int_equal(chan_tx_flush(tx), 0);
+	pump(rx, 3);
+	chan_tx_close(tx);
+	tx = eth_tx("ea", NULL);
+	send_n(tx, 4, 3);
+	assert_int_equal(chan_tx_flush(tx), 0);
+	pump(rx, 6);
+	assert_int_equal(nev, 6);
+	expect_frames(3, 4, 3, CHAN_OK);
+	assert_int_equal(evs[3].epoch, 2);
+	chan_rx_stats(rx, &st);
+	assert_true(st.restarts == 1);
+	assert_true(st.link.sessions == 1);
+	assert_true(st.lost == 0);
+	chan_tx_close(tx);
+	chan_rx_close(rx);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct chan_rx	*rx = NULL;
+	struct chan_tx	*tx = NULL;
+	struct ferry_link l = { .copies = FERRY_LINK_COPIES_MAX + 1 };
+	char		 st[PATH_MAX];
+
+	(void)state;
+	assert_int_equal(chan_rx_open("eth:nosuch0", FERRY_INWARD, pub_a,
+	    digest1, NULL, &rx), -ENODEV);
+	assert_int_equal(chan_rx_open("eth:abcdefghijklmnopq", FERRY_INWARD,
+	    pub_a, digest1, NULL, &rx), -ENAMETOOLONG);
+	assert_int_equal(chan_rx_open("eth:lo", FERRY_INWARD, pub_a,
+	    digest1, NULL, &rx), -EPROTOTYPE);
+	assert_null(rx);
+	path_in(st, "tx-state");
+	assert_int_equal(chan_tx_open("eth:ea", FERRY_INWARD, key_a, digest1,
+	    st, &tx), 0);
+	assert_int_equal(chan_tx_configure(tx, &l), -EINVAL);
+	l.copies = 1;
+	l.timeout_ms = FERRY_LINK_TIMEOUT_MAX + 1;
+	assert_int_equal(chan_tx_configure(tx, &l), -EINVAL);
+	chan_tx_close(tx);
+}
+
+#define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_small_and_fragmented),
+		T(test_copies_and_rate),
+		T(test_restart),
+		T(test_open_errors),
+	};
+
+	return cmocka_run_group_tests(tests, eth_group_setup, group_teardown);
+}

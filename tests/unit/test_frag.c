@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The isogate authors */
+/* Unit tests for the eth: link packet codec and reassembly (ferry/frag.c). */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ferry/transport.h"
+
+#define MS	1000000ULL
+
+static uint8_t	 pkt[FRAG_HDR_LEN + 2048];
+
+/* Builds the link packet for fragment index of a frame of total bytes
+ * cut in pieces of room bytes; the data byte at offset o is o % 251. */
+static size_t
+mk(uint32_t session, uint64_t msg, uint32_t total, uint32_t room,
+    uint16_t index)
+{
+	struct frag_hdr	 h;
+	uint32_t	 i;
+
+	memset(&h, 0, sizeof(h));
+	h.type = FRAG_DATA;
+	h.session = session;
+	h.msg = msg;
+	h.count = (uint16_t)((total + room - 1) / room);
+	h.index = index;
+	h.offset = index * room;
+	h.total = total;
+	h.data_len = (uint16_t)(total - h.offset < room ? total - h.offset :
+	    room);
+	frag_put_header(pkt, &h);
+	for (i = 0; i < h.data_len; i++)
+		pkt[FRAG_HDR_LEN + i] = (uint8_t)((h.offset + i + msg) % 251);
+	return FRAG_HDR_LEN + h.data_len;
+}
+
+static size_t
+mk_hb(uint32_t session, uint64_t msg)
+{
+	struct frag_hdr	 h;
+
+	memset(&h, 0, sizeof(h));
+	h.type = FRAG_HEARTBEAT;
+	h.session = session;
+	h.msg = msg;
+	frag_put_header(pkt, &h);
+	return FRAG_HDR_LEN;
+}
+
+/* Splits out into frames of the sizes given (0-terminated) and checks
+ * their bytes; returns how many there were. */
+static int
+check_frames(struct buf *out, const uint32_t *sizes, const uint64_t *msgs)
+{
+	size_t		 off = 0;
+	uint32_t	 i;
+	int		 n;
+
+	for (n = 0; sizes[n] != 0; n++) {
+		assert_true(off + sizes[n] <= out->len);
+		for (i = 0; i < sizes[n]; i++)
+			assert_int_equal(out->data[off + i],
+			    (uint8_t)((i + msgs[n]) % 251));
+		off += sizes[n];
+	}
+	assert_int_equal(off, out->len);
+	return n;
+}
+
+static void
+test_codec(void **state)
+{
+	struct frag_hdr	 h;
+	const uint8_t	*d;
+	size_t		 len;
+	uint8_t		 padded[FRAG_HDR_LEN + 64];
+
+	(void)state;
+	len = mk(7, 3, 100, 40, 2);
+	assert_int_equal(frag_decode(pkt, len, &h, &d), 0);
+	assert_int_equal(h.type, FRAG_DATA);
+	assert_int_equal(h.session, 7);
+	assert_true(h.msg == 3);
+	assert_int_equal(h.count, 3);
+	assert_int_equal(h.index, 2);
+	assert_int_equal(h.offset, 80);
+	assert_int_equal(h.data_len, 20);
+	assert_ptr_equal(d, pkt + FRAG_HDR_LEN);
+	/* Ethernet padding after the data is allowed. */
+	memset(padded, 0, sizeof(padded));
+	memcpy(padded, pkt, len);
+	assert_int_equal(frag_decode(padded, sizeof(padded), &h, &d), 0);
+	/* Short by one byte of data, or of header. */
+	assert_int_equal(frag_decode(pkt, len - 1, &h, &d), -EBADMSG);
+	assert_int_equal(frag_decode(pkt, FRAG_HDR_LEN - 1, &h, &d), -EBADMSG);
+	assert_int_equal(frag_decode(pkt, 0, &h, &d), -EBADMSG);
+
+	len = mk_hb(7, 9);
+	assert_int_equal(frag_decode(pkt, len, &h, &d), 0);
+	assert_int_equal(h.type, FRAG_HEARTBEAT);
+	assert_null(d);
+}
+
+/* Each field out of range, one at a time. */
+static void
+test_codec_rejects(void **state)
+{
+	struct frag_hdr	 h;
+	const uint8_t	*d;
+	size_t		 len;
+
+	(void)state;
+#define BAD(off, val, want) do {				\
+	len = mk(7, 3, 100, 40, 1);				\
+	pkt[off] = (val);					\
+	assert_int_equal(frag_decode(pkt, len, &h, &d), want);	\
+} while (0)
+	BAD(0, 'X', -EBADMSG);		/* magic */
+	BAD(4, 2, -EBADMSG);		/* version */
+	BAD(5, 3, -EBADMSG);		/* type */
+	BAD(6, 0, -EBADMSG);		/* count 0 (low byte; high is 0) */
+	BAD(7, 0x10, -E2BIG);		/* count 4099 > FRAG_COUNT_MAX */
+	BAD(20, 3, -EBADMSG);		/* index >= count */
+	BAD(22, 0, -EBADMSG);		/* data_len 0 */
+	BAD(22, 70, -EBADMSG);		/* past total, and past the packet */
+	BAD(27, 0x10, -E2BIG);		/* total 256 MiB */
+	BAD(28, 90, -EBADMSG);		/* offset + data_len > total */
+	BAD(12, 0, -EBADMSG);		/* msg 0 (all bytes) */
+#undef BAD
+	/* A single fragment must be the whole frame. */
+	len = mk(7, 3, 30, 40, 0);
+	pkt[24] = 31;
+	assert_int_equal(frag_decode(pkt, len + 1, &h, &d), -EBADMSG);
+	/* A heartbeat carries nothing. */
+	len = mk_hb(7, 3);
+	pkt[6] = 1;
+	assert_int_equal(frag_decode(pkt, len, &h, &d), -EBADMSG);
+}
+
+/* msg 0 is refused even when only its lowest byte is 0. */
+static void
+test_msg_zero(void **state)
+{
+	struct frag_hdr	 h;
+	const uint8_t	*d;
+	size_t		 len;
+
+	(void)state;
+	len = mk(7, 0x100, 100, 40, 1);
+	assert_int_equal(frag_decode(pkt, len, &h, &d), 0);
+	pkt[13] = 0;
+	assert_int_equal(frag_decode(pkt, len, &h, &d), -EBADMSG);
+}
+
+/* Fragments and frames in any order, duplicated: out in msg order, once. */
+static void
+test_reorder_and_duplicates(void **state)
+{
+	static const uint32_t	 sizes[] = { 100, 1000, 40, 0 };
+	static const uint64_t	 msgs[] = { 1, 2, 3 };
+	struct frag_rx		*fr;
+	struct buf		 out;
+	size_t			 len;
+	uint16_t		 i;
+
+	(void)state;
+	assert_non_null(fr = malloc(sizeof(*fr)));
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	/* msg 3 first, then msg 2 backwards with copies, then msg 1. */
+	len = mk(9, 3, 40, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	for (i = 16; i-- > 0;) {
+		len = mk(9, 2, 1000, 64, i);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 2), 0);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 2), -EALREADY);
+	}
+	assert_int_equal(frag_rx_release(fr, 3, &out), 0);
+	assert_int_equal(out.len, 0);		/* msg 1 is awaited */
+	for (i = 0; i < 2; i++) {
+		len = mk(9, 1, 100, 64, i);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 4), 0);
+	}
+	assert_int_equal(frag_rx_release(fr, 5, &out), 0);
+	assert_int_equal(check_frames(&out, sizes, msgs), 3);
+	/* Late copies of delivered frames are dropped. */
+	len = mk(9, 2, 1000, 64, 3);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 6), -EALREADY);
+	assert_true(fr->st.duplicates == 17);
+	assert_true(fr->st.frames == 3);
+	assert_true(fr->st.lost == 0);
+	assert_int_equal(fr->bytes, 0);
+	assert_int_equal(frag_rx_deadline(fr), 0);
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+}
+
+/* A missing msg is waited for one timeout, then counted lost; a frame
+ * missing a fragment too; a heartbeat reveals a lost tail. */
+static void
+test_timeouts(void **state)
+{
+	static const uint32_t	 sizes[] = { 50, 50, 0 };
+	static const uint64_t	 msgs[] = { 1, 4 };
+	struct frag_rx		*fr;
+	struct buf		 out;
+	size_t			 len;
+
+	(void)state;
+	assert_non_null(fr = malloc(sizeof(*fr)));
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	len = mk(9, 1, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 10 * MS), 0);
+	/* msg 2 lost; msg 3 half there; msg 4 whole. */
+	len = mk(9, 3, 100, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 10 * MS), 0);
+	len = mk(9, 4, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 11 * MS), 0);
+	assert_int_equal(frag_rx_release(fr, 20 * MS, &out), 0);
+	assert_int_equal(out.len, 50);
+	assert_true(frag_rx_deadline(fr) == 60 * MS);
+	assert_int_equal(frag_rx_release(fr, 59 * MS, &out), 0);
+	assert_int_equal(out.len, 50);
+	assert_int_equal(frag_rx_release(fr, 61 * MS, &out), 0);
+	assert_int_equal(check_frames(&out, sizes, msgs), 2);
+	assert_true(fr->st.lost == 2);
+
+	/* The heartbeat says 6 was sent: 5 and 6 are lost a timeout later. */
+	len = mk_hb(9, 6);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 100 * MS), 0);
+	assert_int_equal(frag_rx_release(fr, 120 * MS, &out), 0);
+	assert_true(fr->st.lost == 2);
+	assert_true(frag_rx_deadline(fr) == 150 * MS);
+	assert_int_equal(frag_rx_release(fr, 150 * MS, &out), 0);
+	assert_true(fr->st.lost == 4);
+	assert_true(fr->st.heartbeats == 1);
+	/* 7 is next, and comes. */
+	len = mk(9, 7, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 160 * MS), 0);
+	assert_int_equal(frag_rx_release(fr, 160 * MS, &out), 0);
+	assert_int_equal(out.len, 150);
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+}
+
+/* A new session (sender restarted) starts at msg 1 and does not disturb
+ * the old one; sessions beyond the table evict the least recent. */
+static void
+test_sessions(void **state)
+{
+	struct frag_rx	*fr;
+	struct buf	 out;
+	size_t		 len;
+	uint32_t	 s;
+
+	(void)state;
+	assert_non_null(fr = malloc(sizeof(*fr)));
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	len = mk(1, 1, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	len = mk(2, 1, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 2), 0);
+	assert_int_equal(frag_rx_release(fr, 3, &out), 0);
+	assert_int_equal(out.len, 100);
+	assert_true(fr->st.sessions == 1);
+	/* A partial frame of session 3 is dropped with it when evicted. */
+	len = mk(3, 1, 100, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 3), 0);
+	assert_true(fr->bytes == 100);
+	for (s = 4; s < 4 + FRAG_SESSIONS; s++) {
+		len = mk_hb(s, 1);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 4 + s), 0);
+	}
+	assert_int_equal(fr->bytes, 0);
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+}
+
+/* Hostile input: the held bytes never pass FRAG_BYTES_MAX nor the slots,
+ * inconsistent fragments are refused, far-ahead msgs are not kept. */
+static void
+test_bounds(void **state)
+{
+	struct frag_rx	*fr;
+	struct frag_hdr	 h;
+	struct buf	 out;
+	size_t		 len;
+	uint64_t	 m;
+
+	(void)state;
+	assert_non_null(fr = malloc(sizeof(*fr)));
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	/* First fragments of 1 MiB frames, never completed. */
+	memset(&h, 0, sizeof(h));
+	h.type = FRAG_DATA;
+	h.session = 5;
+	h.count = 1000;
+	h.total = FRAG_TOTAL_MAX;
+	h.data_len = 10;
+	for (m = 1; m <= 3 * FRAG_SLOTS_MAX; m++) {
+		h.msg = m;
+		frag_put_header(pkt, &h);
+		assert_int_equal(frag_rx_input(fr, pkt, FRAG_HDR_LEN + 10, m),
+		    0);
+		assert_true(fr->bytes <= FRAG_BYTES_MAX);
+	}
+	assert_true(fr->st.evicted > 0);
+	/* Same msg, another count: refused. */
+	h.msg = 3 * FRAG_SLOTS_MAX;
+	h.count = 999;
+	frag_put_header(pkt, &h);
+	assert_int_equal(frag_rx_input(fr, pkt, FRAG_HDR_LEN + 10, m),
+	    -EBADMSG);
+	/* Far ahead. */
+	len = mk(5, 1 + FRAG_WINDOW, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, m), -ERANGE);
+	assert_true(fr->st.out_of_window == 1);
+	/* Oversized count counted apart. */
+	len = mk(5, 2, 100, 40, 1);
+	pkt[7] = 0x10;
+	assert_int_equal(frag_rx_input(fr, pkt, len, m), -E2BIG);
+	assert_true(fr->st.oversized == 1);
+	/* Everything times out; nothing is delivered. */
+	assert_int_equal(frag_rx_release(fr, m + 1000 * MS, &out), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(fr->bytes, 0);
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+}
+
+/* Fragments that overlap instead of tiling the frame are refused. */
+static void
+test_overlap(void **state)
+{
+	struct frag_rx	*fr;
+	struct frag_hdr	 h;
+	const uint8_t	*d;
+	struct buf	 out;
+	size_t		 len;
+
+	(void)state;
+	assert_non_null(fr = malloc(sizeof(*fr)));
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	/* Alone, a middle fragment must sit at index * its size. */
+	len = mk(5, 1, 100, 40, 1);
+	pkt[28] = 0;
+	assert_int_equal(frag_decode(pkt, len, &h, &d), -EBADMSG);
+	/* Two first fragments of one frame disagreeing on the size. */
+	len = mk(5, 1, 100, 40, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	len = mk(5, 1, 100, 30, 1);	/* count 4, not 3: refused */
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EBADMSG);
+	/* The last fragment placed where a 40-byte cut does not put it. */
+	len = mk(5, 1, 100, 64, 1);	/* offset 64, count 2 != 3 */
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EBADMSG);
+	assert_true(fr->st.malformed == 2);
+	len = mk(5, 1, 100, 40, 2);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	len = mk(5, 1, 100, 40, 1);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	assert_int_equal(frag_rx_release(fr, 2, &out), 0);
+	assert_int_equal(out.len, 100);
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codec),
+		cmocka_unit_test(test_codec_rejects),
+		cmocka_unit_test(test_msg_zero),
+		cmocka_unit_test(test_reorder_and_duplicates),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_overlap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
