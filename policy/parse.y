@@ -162,6 +162,10 @@ void	 parse_side_tls(struct pstate *, const char *, char *,
 void	 parse_side_database(struct pstate *, char *, char *,
 	    const struct ploc *);
 enum guard_opt { GUARD_RATE, GUARD_BURST, GUARD_CONNECTIONS };
+enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT };
+void	 parse_side_link(struct pstate *, const struct ploc *);
+void	 parse_link_opt(struct pstate *, enum link_opt, int64_t, char *,
+	    const struct ploc *);
 void	 parse_side_user(struct pstate *, char *, const struct ploc *);
 void	 parse_side_guard(struct pstate *, int64_t, const struct ploc *);
 void	 parse_guard_opt(struct pstate *, enum guard_opt, int64_t,
@@ -238,6 +242,7 @@ static void	 recover(struct pstate *, int);
 %token RATE "rate" REPLY "reply" REQUEST "request" ROWS "rows"
 %token STATE "state" STATEMENT "statement" STRING "string"
 %token TIMEOUT "timeout" TIMESTAMP "timestamp"
+%token LINK "link" DIODE "diode" COPIES "copies"
 %token NL "end of line" DOTDOT "'..'" INCLEND "end of included file"
 %token <s> WORD "name or value" STR "quoted string" REGEX "/pattern/"
 %token <i> INTLIT "integer value" RATEVAL "rate N/s"
@@ -453,6 +458,7 @@ sidestmt	: LISTEN listenaddr {
 		}
 		| USER name	{ parse_side_user(ps, $2, &@1); }
 		| guardhead guardopts
+		| linkhead linkopts
 		| AUDIT WORD		{ parse_side_audit(ps, $2, NULL, -1, &@1); }
 		| AUDIT WORD WORD	{ parse_side_audit(ps, $2, $3, -1, &@1); }
 		| AUDIT WORD STR	{ parse_side_audit(ps, $2, $3, -1, &@1); }
@@ -495,6 +501,24 @@ guardopts	: %empty
 		}
 		;
 
+linkhead	: LINK			{ parse_side_link(ps, &@1); }
+		;
+
+linkopts	: %empty
+		| linkopts DIODE {
+			parse_link_opt(ps, LINK_DIODE, 1, NULL, &@2);
+		}
+		| linkopts COPIES INTLIT {
+			parse_link_opt(ps, LINK_COPIES, $3, NULL, &@3);
+		}
+		| linkopts RATE RATEVAL {
+			parse_link_opt(ps, LINK_RATE, $3, NULL, &@3);
+		}
+		| linkopts TIMEOUT WORD {
+			parse_link_opt(ps, LINK_TIMEOUT, 0, $3, &@3);
+		}
+		;
+
 sidepath	: INWARD	{ $$ = SIDE_INWARD; }
 		| OUTWARD	{ $$ = SIDE_OUTWARD; }
 		| KEY		{ $$ = SIDE_KEY; }
@@ -511,8 +535,10 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| BURST		{ $$ = pstate_strdup(ps, "burst"); }
 		| CERTIFICATE	{ $$ = pstate_strdup(ps, "certificate"); }
 		| CONNECTIONS	{ $$ = pstate_strdup(ps, "connections"); }
+		| COPIES	{ $$ = pstate_strdup(ps, "copies"); }
 		| DATABASE	{ $$ = pstate_strdup(ps, "database"); }
 		| DATE		{ $$ = pstate_strdup(ps, "date"); }
+		| DIODE		{ $$ = pstate_strdup(ps, "diode"); }
 		| ENUM		{ $$ = pstate_strdup(ps, "enum"); }
 		| FROM		{ $$ = pstate_strdup(ps, "from"); }
 		| GUARD		{ $$ = pstate_strdup(ps, "guard"); }
@@ -521,6 +547,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| INTEGER	{ $$ = pstate_strdup(ps, "integer"); }
 		| INWARD	{ $$ = pstate_strdup(ps, "inward"); }
 		| KEY		{ $$ = pstate_strdup(ps, "key"); }
+		| LINK		{ $$ = pstate_strdup(ps, "link"); }
 		| LISTEN	{ $$ = pstate_strdup(ps, "listen"); }
 		| MAX		{ $$ = pstate_strdup(ps, "max"); }
 		| MESSAGE	{ $$ = pstate_strdup(ps, "message"); }

@@ -502,6 +502,14 @@ put_side(struct buf *b, const char *name, const struct side *s)
 		r = buf_putf(b, "\tguard queue %u rate %u/s burst %u "
 		    "connections %u\n", s->guard.queue, s->guard.rate,
 		    s->guard.burst, s->guard.conns);
+	if (r == 0 && s->link.present) {
+		r = buf_putf(b, "\tlink%s copies %u", s->link.diode ?
+		    " diode" : "", s->link.copies);
+		if (r == 0 && s->link.rate != 0)
+			r = buf_putf(b, " rate %u/s", s->link.rate);
+		if (r == 0)
+			r = buf_putf(b, " timeout %ums\n", s->link.timeout_ms);
+	}
 	for (i = 0; r == 0 && i < s->nstatements; i++) {
 		if ((r = buf_putf(b, "\tstatement %s ",
 		    s->statements[i].message)) == 0 &&

@@ -101,6 +101,12 @@ struct statement {
 #define GUARD_CONNS_DEFAULT	64
 #define GUARD_QUEUE_MAX		65535
 #define GUARD_LIMIT_MAX		1000000
+/* `link`: the same bounds as ferry/ferry.h's FERRY_LINK_* (the daemons
+ * pass these to chan_*_configure, which checks them again). */
+#define LINK_COPIES_MAX		8
+#define LINK_RATE_MAX		10000000	/* link packets per second */
+#define LINK_TIMEOUT_DEFAULT	100		/* ms */
+#define LINK_TIMEOUT_MAX	60000
 struct guard {
 	int		 present;
 	uint16_t	 queue;		/* NFQUEUE number */
@@ -142,6 +148,13 @@ struct side {
 	size_t		 nstatements;
 	char		*user;		/* drop to this user, or NULL */
 	struct guard	 guard;		/* outer only */
+	struct side_link {		/* `link …`: the eth: ferry's settings */
+		int	 present;
+		int	 diode;		/* inward only; both sides must say so */
+		uint32_t copies;	/* sender: each link packet N times */
+		uint32_t rate;		/* sender: link packets/s, 0 unlimited */
+		uint32_t timeout_ms;	/* receiver: reorder/reassembly wait */
+	}		 link;
 	char		*file;
 	int		 line;
 };
