@@ -24,7 +24,8 @@
 
 /*
  * What every daemon's steady state needs: its event loop (epoll), memory,
- * time, descriptors it already holds, files it reopens (the FIFO ferry
+ * time, descriptors it already holds (the eth: ferry's packet socket too),
+ * files it reopens (the FIFO ferry
  * reopens its FIFO when the writer leaves; SQLite opens its journal), the
  * state files written with write_file_atomic, and exit. Nothing here makes
  * a socket, connects, binds, listens, executes or traces.
@@ -54,6 +55,9 @@ static const int sandbox_common[] = {
 	SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack),
 	SCMP_SYS(sched_yield), SCMP_SYS(restart_syscall),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* eth: the receiver's reorder timer (its pcap socket, epoll and
+	 * timerfd are made before the filter; sending is sendto). */
+	SCMP_SYS(timerfd_settime),
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 	/*
 	 * Sanitizer builds only (tests): LeakSanitizer stops the world at
@@ -223,6 +227,12 @@ sandbox_seccomp(enum sandbox_role role)
 	case SANDBOX_INNER:
 		r = add_list(ctx, sandbox_inner, sizeof(sandbox_inner) /
 		    sizeof(sandbox_inner[0]));
+		/* pcap_close() takes down the eth: ferry's packet ring; no
+		 * other socket option. */
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(setsockopt), 1,
+			    SCMP_A1(SCMP_CMP_EQ, SOL_PACKET));
 		break;
 	default:
 		r = -EINVAL;

@@ -102,6 +102,8 @@ struct inner {
 uint64_t inner_now_us(void);	/* CLOCK_MONOTONIC, microseconds */
 /* chan_rx_cb: every frame the inward receiver reports; arg is the inner. */
 void	 inner_frame(void *arg, const struct frame *, int verdict);
+/* Appends rec to inner's journal and counts it; -errno when it cannot. */
+int	 inner_audit(struct inner *, const struct audit_record *);
 /* exec_done_cb: audits the outcome, then replies; arg is the inner. */
 void	 inner_done(void *arg, const struct exec_job *,
 	    const struct exec_result *);

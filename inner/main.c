@@ -36,6 +36,7 @@ struct daemon {
 	struct event	*ev_audit;	/* checkpoints when idle */
 	int		 tx_up;
 	int		 loss_logged;
+	struct chan_rx_stats seen;	/* counters already audited */
 };
 
 static void	 daemon_retry_later(struct daemon *);
@@ -59,6 +60,9 @@ daemon_send(void *arg, uint8_t kind, const uint8_t id[ID_LEN],
 	struct daemon	*d = arg;
 	int		 r;
 
+	/* A diode: nothing can go back; the audit has the decision. */
+	if (d->tx == NULL)
+		return 0;
 	if ((r = chan_tx_send(d->tx, kind, id, peer, type, payload, len)) ==
 	    0)
 		return 0;
@@ -125,6 +129,8 @@ daemon_connect(struct daemon *d)
 	static int	 warned;
 	int		 r, fd;
 
+	if (d->tx == NULL)
+		return 0;
 	if ((r = chan_tx_connect(d->tx)) != 0) {
 		if (r != -EAGAIN && !warned) {
 			log_warnx("outward: connect: %s", strerror(-r));
@@ -145,6 +151,51 @@ daemon_connect(struct daemon *d)
 	return 0;
 }
 
+/* Audits one link counter's growth since the last look: what the
+ * receiver lost or refused below the frame level, with how many. */
+static void
+daemon_link_audit(struct daemon *d, const char *reason, uint64_t now,
+    uint64_t *seen)
+{
+	struct audit_record	 rec;
+
+	if (now <= *seen)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "link";
+	rec.decision = "deny";
+	rec.reason = reason;
+	rec.size = (int64_t)(now - *seen);	/* this many, now */
+	rec.rows = (int64_t)now;		/* in all since start */
+	rec.latency_us = -1;
+	if (inner_audit(&d->in, &rec) == 0)
+		*seen = now;
+}
+
+/*
+ * After each read: every frame the channel knows it lost (sequence numbers
+ * never seen), every sender restart, and the link packets refused, each
+ * audited with its count.
+ */
+static void
+daemon_link_report(struct daemon *d)
+{
+	struct chan_rx_stats	 st;
+
+	chan_rx_stats(d->rx, &st);
+	daemon_link_audit(d, "frames_lost", st.lost, &d->seen.lost);
+	daemon_link_audit(d, "sender_restarted", st.restarts,
+	    &d->seen.restarts);
+	daemon_link_audit(d, "malformed", st.link.malformed,
+	    &d->seen.link.malformed);
+	daemon_link_audit(d, "oversized", st.link.oversized,
+	    &d->seen.link.oversized);
+	daemon_link_audit(d, "out_of_window", st.link.out_of_window,
+	    &d->seen.link.out_of_window);
+	daemon_link_audit(d, "evicted", st.link.evicted,
+	    &d->seen.link.evicted);
+}
+
 static void
 daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -159,6 +210,7 @@ daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
 	r = chan_rx_read(d->rx, inner_frame, &d->in);
 	/* The batch's one-ways become durable before any ack is queued. */
 	exec_commit(d->in.exec);
+	daemon_link_report(d);
 	daemon_flush(d);
 	if (r == -EPIPE) {
 		/* The writer left and the transport reopened: a new fd. */
@@ -268,6 +320,7 @@ daemon_start(struct daemon *d, const char *path)
 	struct audit		*audit;
 	struct exec		*exec;
 	struct timeval		 audit_tv = { 1, 0 };
+	struct ferry_link	 link;
 	int			 r;
 
 	if ((r = policy_load(path, POLICY_CHECK_FILES, &d->pol,
@@ -320,9 +373,19 @@ daemon_start(struct daemon *d, const char *path)
 	if ((r = chan_rx_open(s->inward, FERRY_INWARD, d->peer_key,
 	    d->pol->digest, s->state, &d->rx)) != 0)
 		fatalx("inward %s: %s", s->inward, strerror(-r));
-	if ((r = chan_tx_open(s->outward, FERRY_OUTWARD, d->key,
-	    d->pol->digest, s->state, &d->tx)) != 0)
+	/* A diode carries the inward channel only: no outward end. */
+	if (!s->link.diode && (r = chan_tx_open(s->outward, FERRY_OUTWARD,
+	    d->key, d->pol->digest, s->state, &d->tx)) != 0)
 		fatalx("outward %s: %s", s->outward, strerror(-r));
+	if (s->link.present) {
+		link.copies = s->link.copies;
+		link.rate = s->link.rate;
+		link.timeout_ms = s->link.timeout_ms;
+		if ((r = chan_rx_configure(d->rx, &link)) != 0 ||
+		    (d->tx != NULL && (r = chan_tx_configure(d->tx,
+		    &link)) != 0))
+			fatalx("link: %s", strerror(-r));
+	}
 	if (daemon_arm_rx(d) != 0)
 		fatalx("inward %s: no descriptor", s->inward);
 	/* Outer may start later: keep trying until it is there. */

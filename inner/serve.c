@@ -67,7 +67,7 @@ inner_reject(struct inner *in, const uint8_t *id, const char *peer,
 }
 
 /* Invariant 5: nothing is answered unless its record is written. */
-static int
+int
 inner_audit(struct inner *in, const struct audit_record *rec)
 {
 	int	 r;

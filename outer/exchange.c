@@ -26,6 +26,7 @@ struct exchange {
 
 #define V1_PREFIX	"/v1/"
 
+static void	answer_accepted(struct exchange *);
 static void	exchange_timeout(evutil_socket_t, short, void *);
 
 void
@@ -389,6 +390,17 @@ exchange_fail_all(struct outer *o, int status, const char *error,
 			exchange_free(ex);
 		}
 	}
+}
+
+void
+exchange_sent_all(struct outer *o)
+{
+	struct exchange	*ex;
+	size_t		 i;
+
+	for (i = 0; i < o->npending_slots; i++)
+		while ((ex = o->pending[i]) != NULL)
+			answer_accepted(ex);
 }
 
 static void

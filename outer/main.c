@@ -64,6 +64,10 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	if (chan_tx_fd(o->tx) == -1)
 		return;
 	r = chan_tx_flush(o->tx);
+	/* On a diode nothing comes back: written to the link is the most a
+	 * one-way message can get. */
+	if (r == 0 && o->diode)
+		exchange_sent_all(o);
 	if (r == -EAGAIN) {
 		if (o->tx_ev != NULL)
 			event_add(o->tx_ev, NULL);
@@ -115,6 +119,8 @@ rx_arm(struct outer *o)
 		event_free(o->rx_ev);
 		o->rx_ev = NULL;
 	}
+	if (o->rx == NULL)
+		return 0;		/* a diode: nothing comes back */
 	if ((fd = chan_rx_fd(o->rx)) < 0)
 		return -1;
 	o->rx_ev = event_new(o->base, fd, EV_READ | EV_PERSIST, rx_cb, o);
@@ -132,8 +138,27 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (chan_tx_fd(o->tx) == -1)
 		tx_connect(o);
-	if (o->rx_ev == NULL && rx_arm(o) != 0)
+	if (o->rx_ev == NULL && o->rx != NULL && rx_arm(o) != 0)
 		retry_later(o);
+}
+
+/*
+ * eth: links: a heartbeat frame every OUTER_HEARTBEAT_MS, sealed like any
+ * other, so that the receiver learns within a second that frames after
+ * the last ones it saw were lost (and, by its epoch, whether outer
+ * restarted).
+ */
+static void
+heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outer	*o = arg;
+
+	(void)fd;
+	(void)what;
+	if (chan_tx_fd(o->tx) == -1)
+		return;
+	if (chan_tx_send(o->tx, FRAME_HEARTBEAT, NULL, "", "", "", 0) == 0)
+		outer_schedule_flush(o);
 }
 
 static void
@@ -258,6 +283,9 @@ main(int argc, char **argv)
 	struct outer	 o;
 	struct event	*sigint, *sigterm, *audit_ev;
 	struct timeval	 audit_tv = { 1, 0 };
+	struct timeval	 hb_tv = { OUTER_HEARTBEAT_MS / 1000,
+			    (OUTER_HEARTBEAT_MS % 1000) * 1000 };
+	struct ferry_link link;
 	EVP_PKEY	*key = NULL, *peer_key = NULL;
 	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
 	char		 why[256];
@@ -305,14 +333,26 @@ main(int argc, char **argv)
 
 	if ((o.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	if ((r = chan_rx_open(o.policy->outer.outward, FERRY_OUTWARD, peer_key,
-	    o.policy->digest, o.policy->outer.state, &o.rx)) != 0)
+	/* A diode carries the inward channel only: no outward end at all. */
+	o.diode = o.policy->outer.link.diode;
+	if (!o.diode && (r = chan_rx_open(o.policy->outer.outward,
+	    FERRY_OUTWARD, peer_key, o.policy->digest, o.policy->outer.state,
+	    &o.rx)) != 0)
 		fatalx("outward ferry %s: %s", o.policy->outer.outward,
 		    strerror(-r));
 	if ((r = chan_tx_open(o.policy->outer.inward, FERRY_INWARD, key,
 	    o.policy->digest, o.policy->outer.state, &o.tx)) != 0)
 		fatalx("inward ferry %s: %s", o.policy->outer.inward,
 		    strerror(-r));
+	if (o.policy->outer.link.present) {
+		link.copies = o.policy->outer.link.copies;
+		link.rate = o.policy->outer.link.rate;
+		link.timeout_ms = o.policy->outer.link.timeout_ms;
+		if ((r = chan_tx_configure(o.tx, &link)) != 0 ||
+		    (o.rx != NULL && (r = chan_rx_configure(o.rx,
+		    &link)) != 0))
+			fatalx("link: %s", strerror(-r));
+	}
 	outer_init_exchanges(&o);
 
 	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
@@ -322,6 +362,10 @@ main(int argc, char **argv)
 		fatalx("cannot set up the audit timer");
 	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
+	if (o.policy->outer.link.present &&
+	    ((o.hb_ev = event_new(o.base, -1, EV_PERSIST, heartbeat_cb,
+	    &o)) == NULL || event_add(o.hb_ev, &hb_tv) != 0))
+		fatalx("cannot set up the heartbeat timer");
 	if (o.flush_ev == NULL || o.retry_ev == NULL ||
 	    sigint == NULL || sigterm == NULL ||
 	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0)
@@ -352,6 +396,8 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(o.flush_ev);
 	event_free(o.retry_ev);
+	if (o.hb_ev != NULL)
+		event_free(o.hb_ev);
 	if (o.rx_ev != NULL)
 		event_free(o.rx_ev);
 	if (o.tx_ev != NULL)

@@ -60,6 +60,7 @@ int	 http_response(struct buf *, int status, const char *idhex,
 #define OUTER_IDLE_TIMEOUT	60	/* s, keep-alive without a request */
 #define OUTER_REQUEST_TIMEOUT	10	/* s, to receive one whole request */
 #define OUTER_CONNECT_RETRY_MS	200
+#define OUTER_HEARTBEAT_MS	1000	/* eth: links */
 #define OUTER_HANDSHAKE_TIMEOUT	10	/* s, to complete the TLS handshake */
 
 struct conn;
@@ -91,6 +92,8 @@ struct outer {
 	size_t			 idpool_off;
 	struct guard_state	*guard;		/* NULL without a guard */
 	struct ssl_ctx_st	*tls;		/* SSL_CTX; NULL for listen plain */
+	struct event		*hb_ev;		/* link heartbeats (eth:) */
+	int			 diode;		/* no outward channel */
 };
 
 /* exchange.c */
@@ -106,6 +109,9 @@ void	 exchange_conn_gone(struct exchange *);
 void	 exchange_frame(void *arg, const struct frame *, int verdict);
 void	 exchange_fail_all(struct outer *, int status, const char *error,
 	    const char *message);
+/* Diode link: every pending one-way exchange has been written to the link
+ * (nothing can acknowledge it): answer each 202. */
+void	 exchange_sent_all(struct outer *);
 void	 outer_schedule_flush(struct outer *);
 void	 outer_new_id(struct outer *, uint8_t id[ID_LEN]);
 

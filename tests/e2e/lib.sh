@@ -21,7 +21,11 @@
 # E2E_PROXY, E2E_POLICY_SED (extra sed expressions for the policy copy),
 # E2E_READY_TIMEOUT (seconds, default 20), E2E_TLS=1 (the example's tls listen
 # with a test PKI from tools/pki.sh in $E2E_DIR/pki; otherwise the listen is
-# rewritten to plain), E2E_CERT (the client certificate http presents).
+# rewritten to plain), E2E_CERT (the client certificate http presents),
+# E2E_ETH=1 (two hosts: outer and inner in two network namespaces joined by
+# a veth pair with no addresses, the ferry eth: on it both ways, curl run in
+# outer's namespace; needs root; E2E_ETH_LINK is an extra `link …` line
+# for both side blocks).
 
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
@@ -48,6 +52,8 @@ E2E_URL=
 E2E_POLICY=
 E2E_DB=
 E2E_READY_TIMEOUT=${E2E_READY_TIMEOUT:-20}
+E2E_NS_OUTER=			# E2E_ETH=1: the two namespaces
+E2E_NS_INNER=
 declare -A E2E_PID=()		# name -> pid of what we started
 declare -A E2E_LOG=()		# name -> log file
 
@@ -187,6 +193,7 @@ e2e_setup()
 			bail "rewrite the inward ferry for the proxy" "$(cat "$E2E_POLICY")"
 		fi
 	fi
+	[ "${E2E_ETH:-}" = 1 ] && e2e_eth_setup
 	if [ -n "${E2E_POLICY_SED:-}" ]; then
 		sed -i -e "$E2E_POLICY_SED" "$E2E_POLICY" ||
 		    bail "apply E2E_POLICY_SED"
@@ -199,6 +206,43 @@ e2e_setup()
 	done
 	sqlite3 -bail "$E2E_DB" <"$E2E_ROOT/tools/demo-db.sql" >/dev/null ||
 	    bail "create and seed the database"
+}
+
+# e2e_eth_setup: the two-host topology of E2E_ETH=1 (see the top). The
+# namespaces go in e2e_finish, after the daemons.
+e2e_eth_setup()
+{
+	local id=$$-$RANDOM
+	E2E_NS_OUTER=isg-eo-$id
+	E2E_NS_INNER=isg-ei-$id
+	{ ip netns add "$E2E_NS_OUTER" && ip netns add "$E2E_NS_INNER" &&
+	    ip -n "$E2E_NS_OUTER" link set lo up &&
+	    ip -n "$E2E_NS_INNER" link set lo up &&
+	    ip link add eo netns "$E2E_NS_OUTER" type veth peer name ei \
+	    netns "$E2E_NS_INNER" &&
+	    ip -n "$E2E_NS_OUTER" link set eo up &&
+	    ip -n "$E2E_NS_INNER" link set ei up; } ||
+	    bail "two network namespaces joined by a veth pair (needs root)"
+	sed -i -e '/^outer[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:eo"#' \
+	    -e '/^inner[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:ei"#' \
+	    "$E2E_POLICY"
+	if [ -n "${E2E_ETH_LINK:-}" ]; then
+		sed -i -e "/^\(outer\|inner\)[[:space:]]*{/a\\	$E2E_ETH_LINK" \
+		    "$E2E_POLICY"
+	fi
+	[ "$(grep -c '"eth:e[oi]"' "$E2E_POLICY")" = 4 ] ||
+	    bail "rewrite the ferry endpoints to eth:" "$(cat "$E2E_POLICY")"
+}
+
+# e2e_in_ns NAME: the command prefix that runs in NAME's namespace (none
+# unless E2E_ETH=1).
+e2e_in_ns()
+{
+	case $1 in
+	outer) [ -n "$E2E_NS_OUTER" ] && printf '%s\n' ip netns exec "$E2E_NS_OUTER" ;;
+	inner) [ -n "$E2E_NS_INNER" ] && printf '%s\n' ip netns exec "$E2E_NS_INNER" ;;
+	esac
+	return 0
 }
 
 # e2e_start: e2e_setup, then inner, the proxy when E2E_PROXY is set, outer.
@@ -247,9 +291,11 @@ wait_log()
 
 start_daemon()
 {
-	local name=$1 port _
+	local name=$1 port _ pre
+	mapfile -t pre < <(e2e_in_ns "$name")
 	for _ in 1 2 3; do
-		e2e_spawn "$name" "$ISOGATE_BIN/isogate-$name" -f "$E2E_POLICY"
+		e2e_spawn "$name" "${pre[@]}" "$ISOGATE_BIN/isogate-$name" \
+		    -f "$E2E_POLICY"
 		wait_log "$name" ready && return 0
 		# The free port may have been taken meanwhile: take another.
 		if [ "$name" != outer ] || alive outer ||
@@ -401,6 +447,9 @@ e2e_finish()
 			ok "$name stops cleanly (exit 0, no sanitizer report)"
 		fi
 	done
+	for name in "$E2E_NS_OUTER" "$E2E_NS_INNER"; do
+		[ -n "$name" ] && ip netns del "$name" 2>/dev/null
+	done
 	[ "$rc" != 0 ] && [ "$E2E_FAIL" = 0 ] &&
 	    not_ok "$E2E_NAME ran to the end (exit status $rc)"
 	printf '# %s: %d passed, %d failed\n' "$E2E_NAME" "$E2E_PASS" "$E2E_FAIL"
@@ -424,8 +473,9 @@ e2e_finish()
 # (default wechat-app; E2E_CERT= presents none).
 http()
 {
-	local method=$1 path=$2 tls=() cert
+	local method=$1 path=$2 tls=() cert pre
 	shift 2
+	mapfile -t pre < <(e2e_in_ns outer)
 	rm -f "$E2E_DIR/body" "$E2E_DIR/headers"
 	if [ "${E2E_TLS:-}" = 1 ]; then
 		cert=${E2E_CERT-wechat-app}
@@ -433,7 +483,7 @@ http()
 		[ -n "$cert" ] && tls+=(--cert "$E2E_DIR/pki/$cert.crt"
 		    --key "$E2E_DIR/pki/$cert.key")
 	fi
-	STATUS=$(curl -sS --max-time 15 --interface "$WECHAT" "${tls[@]}" -X "$method" \
+	STATUS=$("${pre[@]}" curl -sS --max-time 15 --interface "$WECHAT" "${tls[@]}" -X "$method" \
 	    -H 'Expect:' -o "$E2E_DIR/body" -D "$E2E_DIR/headers" \
 	    -w '%{http_code}' "$@" "$E2E_URL$path" 2>"$E2E_DIR/curl.err")
 	[ -n "$STATUS" ] || STATUS=000
