@@ -362,7 +362,8 @@ main(int argc, char **argv)
 		fatalx("cannot set up the audit timer");
 	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
-	if (o.policy->outer.link.present &&
+	/* Every eth: link gets heartbeats, with a link block or without. */
+	if (strncmp(o.policy->outer.inward, "eth:", 4) == 0 &&
 	    ((o.hb_ev = event_new(o.base, -1, EV_PERSIST, heartbeat_cb,
 	    &o)) == NULL || event_add(o.hb_ev, &hb_tv) != 0))
 		fatalx("cannot set up the heartbeat timer");

@@ -25,7 +25,8 @@
 # E2E_ETH=1 (two hosts: outer and inner in two network namespaces joined by
 # a veth pair with no addresses, the ferry eth: on it both ways, curl run in
 # outer's namespace; needs root; E2E_ETH_LINK is an extra `link …` line
-# for both side blocks).
+# for both side blocks; E2E_ETH_RELAY=ARGS puts tests/e2e/eth_link.py's
+# impairment relay with those arguments in a third namespace between them).
 
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
@@ -39,6 +40,11 @@ case $ISOGATE_BIN in
 *) ISOGATE_BIN=$E2E_ROOT/$ISOGATE_BIN ;;
 esac
 export ISOGATE_BIN
+# 1 when the daemons are the sanitizer build: scripts may scale their load.
+E2E_ASAN=0
+case $ISOGATE_BIN in
+*/asan/*) E2E_ASAN=1 ;;
+esac
 # Only used by sanitizer builds; harmless otherwise. A report must end the
 # process with a non-zero status so that a stop with SIGTERM notices it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -54,6 +60,7 @@ E2E_DB=
 E2E_READY_TIMEOUT=${E2E_READY_TIMEOUT:-20}
 E2E_NS_OUTER=			# E2E_ETH=1: the two namespaces
 E2E_NS_INNER=
+E2E_NS_RELAY=			# and the relay's, with E2E_ETH_RELAY
 declare -A E2E_PID=()		# name -> pid of what we started
 declare -A E2E_LOG=()		# name -> log file
 
@@ -217,12 +224,31 @@ e2e_eth_setup()
 	E2E_NS_INNER=isg-ei-$id
 	{ ip netns add "$E2E_NS_OUTER" && ip netns add "$E2E_NS_INNER" &&
 	    ip -n "$E2E_NS_OUTER" link set lo up &&
-	    ip -n "$E2E_NS_INNER" link set lo up &&
-	    ip link add eo netns "$E2E_NS_OUTER" type veth peer name ei \
-	    netns "$E2E_NS_INNER" &&
-	    ip -n "$E2E_NS_OUTER" link set eo up &&
+	    ip -n "$E2E_NS_INNER" link set lo up; } ||
+	    bail "two network namespaces (needs root)"
+	if [ -n "${E2E_ETH_RELAY+set}" ]; then
+		E2E_NS_RELAY=isg-er-$id
+		{ ip netns add "$E2E_NS_RELAY" &&
+		    ip link add eo netns "$E2E_NS_OUTER" type veth peer name ro \
+		    netns "$E2E_NS_RELAY" &&
+		    ip link add ri netns "$E2E_NS_RELAY" type veth peer name ei \
+		    netns "$E2E_NS_INNER" &&
+		    ip -n "$E2E_NS_RELAY" link set ro up &&
+		    ip -n "$E2E_NS_RELAY" link set ri up; } ||
+		    bail "the relay's namespace and two veth pairs"
+		# shellcheck disable=SC2086 # E2E_ETH_RELAY: words on purpose
+		e2e_spawn relay ip netns exec "$E2E_NS_RELAY" python3 \
+		    "$E2E_ROOT/tests/e2e/eth_link.py" relay ro ri $E2E_ETH_RELAY
+		wait_log relay ready ||
+		    bail "eth_link.py relay starts" "$(e2e_log_tail relay)"
+	else
+		ip link add eo netns "$E2E_NS_OUTER" type veth peer name ei \
+		    netns "$E2E_NS_INNER" ||
+		    bail "a veth pair between the namespaces"
+	fi
+	{ ip -n "$E2E_NS_OUTER" link set eo up &&
 	    ip -n "$E2E_NS_INNER" link set ei up; } ||
-	    bail "two network namespaces joined by a veth pair (needs root)"
+	    bail "bring the link up"
 	sed -i -e '/^outer[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:eo"#' \
 	    -e '/^inner[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:ei"#' \
 	    "$E2E_POLICY"
@@ -437,17 +463,17 @@ e2e_finish()
 	local rc=$? name
 	trap - EXIT INT TERM
 	# Outer first (it writes to the proxy / inner), the proxy, inner last.
-	for name in outer proxy inner; do
+	for name in outer proxy relay inner; do
 		[ -n "${E2E_PID[$name]:-}" ] || continue
-		if [ "$name" = proxy ]; then
-			kill -TERM "${E2E_PID[proxy]}" 2>/dev/null
-			wait "${E2E_PID[proxy]}" 2>/dev/null
-			E2E_PID[proxy]=
+		if [ "$name" = proxy ] || [ "$name" = relay ]; then
+			kill -TERM "${E2E_PID[$name]}" 2>/dev/null
+			wait "${E2E_PID[$name]}" 2>/dev/null
+			E2E_PID[$name]=
 		elif stop "$name"; then
 			ok "$name stops cleanly (exit 0, no sanitizer report)"
 		fi
 	done
-	for name in "$E2E_NS_OUTER" "$E2E_NS_INNER"; do
+	for name in "$E2E_NS_OUTER" "$E2E_NS_INNER" "$E2E_NS_RELAY"; do
 		[ -n "$name" ] && ip netns del "$name" 2>/dev/null
 	done
 	[ "$rc" != 0 ] && [ "$E2E_FAIL" = 0 ] &&

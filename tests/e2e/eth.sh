@@ -1,0 +1,337 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The isogate authors
+# The ferry over raw Ethernet (eth:): the exchange core across two namespaces, loss/reorder/duplication two-way and diode, foreign frames.
+#
+# Outer and inner run in two network namespaces joined by a veth pair with
+# no IP addresses (lib.sh, E2E_ETH=1), sandboxed as in production. Without
+# arguments this script runs each case as its own harness run (its own
+# namespaces, policy, daemons) and passes their results on, prefixed with
+# the case; `eth.sh case NAME [N]` runs one. The loss cases put
+# tests/e2e/eth_link.py's relay (seeded drop, duplicate, reorder) between
+# the namespaces: this kernel has no netem. Needs root (CI is root).
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+LINK_PY=$E2E_ROOT/tests/e2e/eth_link.py
+# One-way messages per loss case; fewer under the sanitizers.
+N=300
+[ "$E2E_ASAN" = 1 ] && N=100
+# Loss cases answer a lost one-way after its timeout: 1 s, not 5.
+FAST_TIMEOUT='/^message iotcard\.usage {/a\	timeout 1s'
+# A diode carries one-way messages only: bill.query goes.
+NO_QUERY='/^message bill\.query {/,/^}/d;/statement bill\.query/,/WHERE customer_id/d'
+
+# --- the driver -------------------------------------------------------------
+
+# run_case LABEL [VAR=VALUE...] -- SCRIPT [ARGS...]: one harness run, its
+# TAP lines passed on with "LABEL: " before each description.
+run_case()
+{
+	local label=$1 envs=() out rc
+	shift
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	out=$E2E_DRIVER_DIR/$label.out
+	env E2E_NAME="eth-$label" "${envs[@]}" bash "$@" >"$out" 2>&1
+	rc=$?
+	sed -e "s/^ok - /ok - $label: /" -e "s/^not ok - /not ok - $label: /" \
+	    "$out"
+	if [ "$rc" != 0 ] && ! grep -q '^not ok' "$out"; then
+		printf 'not ok - %s: exited %d without a failing test\n' \
+		    "$label" "$rc"
+		E2E_DRIVER_FAIL=1
+	fi
+	grep -q '^not ok' "$out" && E2E_DRIVER_FAIL=1
+	return 0
+}
+
+if [ $# = 0 ]; then
+	E2E_DRIVER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/isogate-eth.XXXXXX") || exit 2
+	trap 'rm -rf "$E2E_DRIVER_DIR"' EXIT
+	E2E_DRIVER_FAIL=0
+	run_case core E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/exchange.sh"
+	run_case twoway-1 E2E_ETH=1 \
+	    E2E_ETH_RELAY="--drop 1 --dup 2 --reorder 2 --seed 11" \
+	    E2E_POLICY_SED="$FAST_TIMEOUT" -- "$0" case twoway "$N"
+	run_case twoway-10 E2E_ETH=1 \
+	    E2E_ETH_RELAY="--drop 10 --dup 5 --reorder 5 --seed 12" \
+	    E2E_POLICY_SED="$FAST_TIMEOUT" -- "$0" case twoway "$N"
+	run_case diode-1 E2E_ETH=1 \
+	    E2E_ETH_RELAY="--drop 1 --dup 2 --reorder 2 --seed 13" \
+	    E2E_ETH_LINK="link diode copies 3 rate 50000/s" \
+	    E2E_POLICY_SED="$NO_QUERY" -- "$0" case diode-all "$N"
+	run_case diode-10 E2E_ETH=1 \
+	    E2E_ETH_RELAY="--drop 10 --dup 5 --reorder 5 --seed 14" \
+	    E2E_ETH_LINK="link diode copies 2" \
+	    E2E_POLICY_SED="$NO_QUERY" -- "$0" case diode-account "$N"
+	run_case inject E2E_ETH=1 -- "$0" case inject
+	exit "$E2E_DRIVER_FAIL"
+fi
+[ "$1" = case ] || { echo "usage: eth.sh [case NAME [N]]" >&2; exit 2; }
+CASE=$2
+E2E_ETH=1
+N=${3:-$N}
+
+# --- helpers for the cases ------------------------------------------------------
+
+# post_many COUNT [FIRST]: COUNT one-way messages from cmiot-operator
+# (127.0.0.2) over 8 connections; "ICCID STATUS" lines in $E2E_DIR/posted.
+post_many()
+{
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" post "$E2E_URL" \
+	    "$CMIOT" "$1" --first "${2:-1}" >"$E2E_DIR/posted" 2>"$E2E_DIR/post.err"
+}
+
+# applied: how many of the posted cards have their row.
+applied()
+{
+	local n=0 iccid
+	sql "SELECT iccid FROM card_usage WHERE iccid LIKE '8986%'" |
+	    sort >"$E2E_DIR/rows"
+	cut -d' ' -f1 "$E2E_DIR/posted" | sort | comm -12 - "$E2E_DIR/rows" |
+	    wc -l
+}
+
+# wait_applied WANT SECONDS: until WANT rows are there, or SECONDS passed.
+wait_applied()
+{
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(applied)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# statuses: "COUNT STATUS" lines of the posted messages.
+statuses()
+{
+	cut -d' ' -f2 "$E2E_DIR/posted" | sort | uniq -c | sed 's/^ *//' |
+	    tr '\n' ',' | sed 's/,$//'
+}
+
+count_status()
+{
+	awk -v s="$1" '$2 == s' "$E2E_DIR/posted" | wc -l
+}
+
+# Each exchange id executed at most once by inner.
+check_at_most_once()
+{
+	local dups
+	dups=$(audit_lines inner '.event == "execute" and .type == "iotcard.usage" and .decision == "allow"' |
+	    jq -r .id | sort | uniq -d | wc -l)
+	is "no one-way message is applied twice" "$dups" 0
+}
+
+# The sum of inner's "link" records' counts for REASON.
+link_total()
+{
+	audit_lines inner ".event == \"link\" and .reason == \"$1\"" |
+	    jq -s 'map(.size) | add // 0'
+}
+
+# The relay's last counters (it prints them at most once a second).
+relay_counters()
+{
+	sleep 1.1
+	grep -E '^in=' "${E2E_LOG[relay]}" | tail -n 1
+}
+
+# --- the cases ------------------------------------------------------------------
+
+case_twoway()
+{
+	local got accepted lost
+	e2e_start
+	post_many "$N"
+	is "every one of $N one-way messages is answered" \
+	    "$(wc -l <"$E2E_DIR/posted") $(count_status 000)" "$N 0"
+	accepted=$(count_status 202)
+	sleep 1
+	got=$(applied)
+	diag "statuses: $(statuses); applied $got of $N; relay: $(relay_counters)"
+	check "every message answered 202 is applied" \
+	    eval '[ "$(awk '\''$2 == 202 { print $1 }'\'' "$E2E_DIR/posted" |
+	    sort | comm -23 - "$E2E_DIR/rows" | wc -l)" = 0 ]'
+	check_at_most_once
+	check "the relay dropped, duplicated and reordered packets" \
+	    eval '[[ "$(relay_counters)" =~ dropped=[1-9].*duplicated=[1-9].*reordered=[1-9] ]]'
+	lost=$((N - got))
+	if [ "$lost" -gt 0 ]; then
+		check "inner audits what the link lost (frames lost or refused)" \
+		    eval '[ "$(link_total frames_lost)" -gt 0 ] ||
+		    audit_has inner ".event == \"frame\" and .decision == \"deny\""'
+	fi
+	# Exactly once needs outer to send again what inner did not
+	# acknowledge (issue 4, durable spool); this transport does not
+	# repair losses by itself in two-way mode.
+	if grep -qiE 'retransmi' "$E2E_ROOT"/outer/*.c; then
+		is "every one-way message is applied exactly once" "$got" "$N"
+	elif [ "$got" = "$N" ]; then
+		ok "every one-way message is applied exactly once"
+	else
+		echo "ok - every one-way message is applied exactly once # SKIP $lost of $N lost: needs outer's retransmission (issue 4), not in this tree"
+	fi
+	# The channel stays in step: a query after the storm is answered.
+	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	if [ "$STATUS" != 200 ]; then
+		# One retry: this query's own frames may be the unlucky ones.
+		post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	fi
+	is "a query after the loss is answered" "$STATUS" 200
+}
+
+case_diode_all()
+{
+	local got
+	e2e_start
+	check "outer opened no outward channel (a diode)" \
+	    eval '! grep -q "outward ferry" "${E2E_LOG[outer]}"'
+	post_many "$N"
+	is "every one of $N one-way messages is accepted (202 once written)" \
+	    "$(count_status 202)" "$N"
+	wait_applied "$N" 10
+	got=$(applied)
+	diag "statuses: $(statuses); applied $got of $N; relay: $(relay_counters)"
+	is "with 3 copies every message arrives despite 1% loss" "$got" "$N"
+	check_at_most_once
+	check "the relay dropped, duplicated and reordered packets" \
+	    eval '[[ "$(relay_counters)" =~ dropped=[1-9].*duplicated=[1-9].*reordered=[1-9] ]]'
+	is "inner audits no frame lost" "$(link_total frames_lost)" 0
+	is "inner sent nothing back (no outward channel)" \
+	    "$(grep -c 'outward: connected' "${E2E_LOG[inner]}")" 0
+}
+
+case_diode_account()
+{
+	local got refused lost missing start hb
+	start=$(date +%s)
+	e2e_start
+	post_many "$N"
+	is "every one of $N one-way messages is accepted (202 once written)" \
+	    "$(count_status 202)" "$N"
+	# Heartbeats (1 s) bring the seal that shows a lost tail.
+	sleep 3
+	got=$(applied)
+	refused=$(audit_lines inner '.event == "frame" and .decision == "deny" and .type == "iotcard.usage"' | wc -l)
+	lost=$(link_total frames_lost)
+	missing=$((N - got))
+	# Lost frames may be heartbeats too: at most one a second.
+	hb=$(($(date +%s) - start + 2))
+	diag "applied $got of $N; refused with their id $refused; frames lost $lost; heartbeats at most $hb; relay: $(relay_counters)"
+	check "some messages were lost at 10% loss (else the case tests nothing)" \
+	    test "$missing" -gt 0
+	check "every message not applied is audited, by id or in a lost count" \
+	    test $((refused + lost)) -ge "$missing"
+	check "and nothing more than that (up to the heartbeats lost)" \
+	    test $((refused + lost)) -le $((missing + hb))
+	check_at_most_once
+	check "inner audits each loss as a link record with its count" \
+	    eval '[ "$lost" = 0 ] || audit_has inner ".event == \"link\" and .reason == \"frames_lost\" and .size > 0 and .rows >= .size"'
+}
+
+# RSS of inner in KiB.
+inner_rss()
+{
+	awk '/^VmRSS:/ { print $2 }' "/proc/${E2E_PID[inner]}/status"
+}
+
+case_inject()
+{
+	local rpid before after
+	e2e_start
+	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	is "a query crosses the link" "$STATUS" 200
+
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo truncated \
+	    --count 5 >/dev/null
+	check_audit "truncated link packets are refused and audited" inner \
+	    '.event == "link" and .reason == "malformed" and .decision == "deny"'
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo oversized \
+	    --count 5 >/dev/null
+	check_audit "oversized fragment counts are refused and audited" inner \
+	    '.event == "link" and .reason == "oversized" and .size >= 1'
+	before=$(link_total malformed)
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo badfrag \
+	    --count 3 >/dev/null
+	sleep 0.5
+	check "fragments past their frame's end are refused and counted" \
+	    test "$(link_total malformed)" -ge $((before + 3))
+
+	# Replayed: genuine packets sent again under a new link session.
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" replay eo --wait 2 \
+	    >"$E2E_DIR/replay.out" 2>&1 &
+	rpid=$!
+	sleep 0.3
+	post iotcard.usage '{"iccid":"89860000000000000077","day":"2026-03-15","bytes_used":1,"status":"active"}' \
+	    --interface "$CMIOT"
+	is "a one-way message crosses the link" "$STATUS" 202
+	wait "$rpid"
+	is "its link packets were recorded and sent again" \
+	    "$(cat "$E2E_DIR/replay.out")" "ready
+replayed 2"
+	check_audit "replayed frames are refused and audited" inner \
+	    '.event == "frame" and .reason == "replay" and .decision == "deny"'
+	is "the replayed message is applied once" \
+	    "$(sql "SELECT count(*) FROM card_usage WHERE iccid = '89860000000000000077'")" 1
+
+	# Wrong key: a second outer with its own key on the same link, at a
+	# far later epoch so that its frames are not just old.
+	"$ISOGATE_BIN"/isogate keygen "$E2E_DIR/keys/rogue" >/dev/null ||
+	    bail "keygen rogue"
+	mkdir -p "$E2E_DIR/state/rogue"
+	echo 1000 >"$E2E_DIR/state/rogue/tx-epoch"
+	port=$(e2e_free_port)
+	sed -e "s#/keys/outer.key#/keys/rogue.key#" \
+	    -e "s#/state/outer\"#/state/rogue\"#" \
+	    -e "s#/audit/outer.audit#/audit/rogue.audit#" \
+	    -e "s#127\.0\.0\.1:$E2E_PORT#127.0.0.1:$port#" \
+	    "$E2E_POLICY" >"$E2E_DIR/policy/rogue.policy"
+	e2e_spawn rogue ip netns exec "$E2E_NS_OUTER" \
+	    "$ISOGATE_BIN/isogate-outer" -f "$E2E_DIR/policy/rogue.policy"
+	wait_log rogue ready || bail "the rogue outer starts" "$(e2e_log_tail rogue)"
+	ip netns exec "$E2E_NS_OUTER" curl -s -o /dev/null --max-time 10 \
+	    --interface "$CMIOT" -H 'Content-Type: application/json' \
+	    --data-binary '{"iccid":"89860000000000000666","day":"2026-03-15","bytes_used":1,"status":"active"}' \
+	    "http://127.0.0.1:$port/v1/iotcard.usage" >/dev/null
+	check_audit "a seal by the wrong key is refused and audited" inner \
+	    '.event == "frame" and .reason == "bad_seal" and .decision == "deny"'
+	check_audit "the frames it claimed to seal are refused and audited" inner \
+	    '.event == "frame" and .reason == "unsealed" and .type == "iotcard.usage"'
+	is "nothing of the wrong key is applied" \
+	    "$(sql "SELECT count(*) FROM card_usage WHERE iccid = '89860000000000000666'")" 0
+	stop rogue && ok "the rogue outer stops"
+
+	# A flood of frames that never complete: reassembly memory is bounded
+	# (16 MiB, 256 frames) however many arrive.
+	if [ "$E2E_ASAN" = 1 ]; then
+		echo "ok - inner's memory stays bounded under a fragment flood # SKIP the sanitizer's quarantine keeps freed memory"
+	else
+		before=$(inner_rss)
+		ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo \
+		    flood --count 1500 >/dev/null
+		sleep 0.5
+		after=$(inner_rss)
+		diag "inner RSS ${before} KiB before, ${after} KiB after 1500 partial 64 KiB frames (94 MiB)"
+		# 16 MiB of reassembly and at most 16 MiB of packet ring.
+		check "inner's memory stays bounded under a fragment flood" \
+		    test $((after - before)) -lt 40960
+		check_audit "the frames it could not keep are audited as evicted" \
+		    inner '.event == "link" and .reason == "evicted"'
+	fi
+	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	is "inner still serves after all of it" "$STATUS" 200
+}
+
+case $CASE in
+twoway) case_twoway ;;
+diode-all) case_diode_all ;;
+diode-account) case_diode_account ;;
+inject) case_inject ;;
+*) echo "eth.sh: unknown case $CASE" >&2; exit 2 ;;
+esac

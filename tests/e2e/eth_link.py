@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The isogate authors
+# Test tool for the eth: ferry: an impairment relay (seeded drop, duplicate, reorder) and an injector of foreign frames.
+#
+#   eth_link.py relay A B [--drop P] [--dup P] [--reorder P] [--seed N]
+#       Copies isogate link packets (EtherType 0x88b5) heard on A out of B
+#       and back, dropping, duplicating and holding back (sent after the
+#       next one, or after 50 ms) with the given percentages, from a
+#       random generator seeded with N. Prints "ready", then its counters
+#       (at most once a second, when they changed, and on SIGTERM).
+#   eth_link.py inject IF KIND [--count N]
+#       Sends N link packets of KIND out of IF: truncated (a header cut
+#       short), oversized (a fragment count over the limit), badfrag (a
+#       fragment past its frame's end), flood (every fragment but the
+#       last of 64 KiB frames, so that none completes, each a new msg).
+#   eth_link.py post URL SOURCE COUNT [--threads T] [--first K]
+#       Posts COUNT one-way iotcard.usage messages, iccids K.. (one card
+#       each), from address SOURCE over T keep-alive connections; prints
+#       one line "ICCID STATUS" per message.
+#   eth_link.py replay IF --wait N [--timeout S]
+#       Records the first N link packets that IF sends, then sends them
+#       again under a new session number (the link header is not
+#       authenticated: the ferry's seals must refuse them).
+import argparse
+import http.client
+import queue
+import threading
+import urllib.parse
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+ETH_TYPE = 0x88B5
+OUTGOING = 4  # PACKET_OUTGOING
+HDR = struct.Struct("<4sBBHIQHHII")  # the 32-byte link header
+
+
+def sock(ifname, proto=ETH_TYPE):
+    # Only ETH_P_ALL sockets hear what this host sends (replay).
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+    s.bind((ifname, proto))
+    return s
+
+
+def eth_header(src=b"\x02\x00\x00\x00\x00\x99"):
+    return b"\xff" * 6 + src + struct.pack("!H", ETH_TYPE)
+
+
+def relay(args):
+    rng = random.Random(args.seed)
+    a, b = sock(args.a), sock(args.b)
+    other = {a: b, b: a}
+    held = {a: None, b: None}  # (packet, since) per output
+    counts = {"in": 0, "out": 0, "dropped": 0, "duplicated": 0, "reordered": 0}
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    print("ready", flush=True)
+    shown, shown_at = None, 0.0
+    while not stop:
+        try:
+            ready, _, _ = select.select([a, b], [], [], 0.01)
+        except InterruptedError:
+            continue
+        now = time.monotonic()
+        for s in ready:
+            try:
+                data, addr = s.recvfrom(65535)
+            except InterruptedError:
+                continue
+            if addr[2] == OUTGOING:
+                continue
+            counts["in"] += 1
+            out = other[s]
+            if rng.random() * 100 < args.drop:
+                counts["dropped"] += 1
+                continue
+            copies = 2 if rng.random() * 100 < args.dup else 1
+            counts["duplicated"] += copies - 1
+            if held[out] is None and rng.random() * 100 < args.reorder:
+                held[out] = (data, now)
+                counts["reordered"] += 1
+                copies -= 1
+            for _ in range(copies):
+                out.send(data)
+                counts["out"] += 1
+            if held[out] is not None and held[out][0] is not data:
+                out.send(held[out][0])
+                counts["out"] += 1
+                held[out] = None
+        for out, h in held.items():
+            if h is not None and now - h[1] > 0.05:
+                out.send(h[0])
+                counts["out"] += 1
+                held[out] = None
+        if now - shown_at >= 1 and counts != shown:
+            print(" ".join("%s=%d" % kv for kv in counts.items()), flush=True)
+            shown, shown_at = dict(counts), now
+    print(" ".join("%s=%d" % kv for kv in counts.items()), flush=True)
+
+
+def link_header(kind, count, session, msg, index, data_len, total, offset):
+    return HDR.pack(b"ISGL", 1, kind, count, session, msg, index, data_len,
+                    total, offset)
+
+
+def inject(args):
+    s = sock(args.ifname)
+    session = int.from_bytes(os.urandom(4), "little")
+    for i in range(args.count):
+        if args.kind == "truncated":
+            pkt = link_header(1, 1, session, i + 1, 0, 40, 40, 0)[:20]
+        elif args.kind == "oversized":
+            pkt = link_header(1, 60000, session, i + 1, 0, 1000, 1 << 20, 0)
+            pkt += b"x" * 1000
+        elif args.kind == "badfrag":
+            pkt = link_header(1, 2, session, i + 1, 1, 100, 150, 100)
+            pkt += b"x" * 100
+        elif args.kind == "flood":
+            for k in range(46):
+                s.send(eth_header() + link_header(
+                    1, 47, session, i + 1, k, 1400, 46 * 1400 + 100,
+                    k * 1400) + b"y" * 1400)
+            continue
+        else:
+            sys.exit("unknown kind " + args.kind)
+        s.send(eth_header() + pkt)
+    print("sent %d %s" % (args.count, args.kind), flush=True)
+
+
+def replay(args):
+    s = sock(args.ifname, 0x0003)
+    got = []
+    deadline = time.monotonic() + args.timeout
+    print("ready", flush=True)
+    while len(got) < args.wait and time.monotonic() < deadline:
+        r, _, _ = select.select([s], [], [], 0.1)
+        if not r:
+            continue
+        data, addr = s.recvfrom(65535)
+        if (addr[2] == OUTGOING and len(data) >= 14 + HDR.size and
+                data[12:14] == struct.pack("!H", ETH_TYPE)):
+            got.append(data)
+    session = int.from_bytes(os.urandom(4), "little")
+    for data in got:
+        f = list(HDR.unpack_from(data, 14))
+        f[4] = session
+        s.send(data[:14] + HDR.pack(*f) + data[14 + HDR.size:])
+    print("replayed %d" % len(got), flush=True)
+    return 0 if len(got) == args.wait else 1
+
+
+def post(args):
+    u = urllib.parse.urlsplit(args.url)
+    todo = queue.Queue()
+    for i in range(args.first, args.first + args.count):
+        todo.put("8986%016d" % i)
+    out = []
+    lock = threading.Lock()
+
+    def worker():
+        conn = None
+        while True:
+            try:
+                iccid = todo.get_nowait()
+            except queue.Empty:
+                return
+            body = ('{"iccid":"%s","day":"2026-03-15","bytes_used":%d,'
+                    '"status":"active"}' % (iccid, int(iccid[-6:])))
+            status = "000"
+            for _ in range(2):  # one reconnect on a closed keep-alive
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection(
+                            u.hostname, u.port, timeout=30,
+                            source_address=(args.source, 0))
+                    conn.request("POST", "/v1/iotcard.usage", body,
+                                 {"Content-Type": "application/json"})
+                    r = conn.getresponse()
+                    r.read()
+                    status = str(r.status)
+                    if r.getheader("Connection", "").lower() == "close":
+                        conn.close()
+                        conn = None
+                    break
+                except (OSError, http.client.HTTPException):
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+            with lock:
+                out.append("%s %s" % (iccid, status))
+
+    threads = [threading.Thread(target=worker) for _ in range(args.threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("\n".join(sorted(out)), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("relay")
+    r.add_argument("a")
+    r.add_argument("b")
+    r.add_argument("--drop", type=float, default=0)
+    r.add_argument("--dup", type=float, default=0)
+    r.add_argument("--reorder", type=float, default=0)
+    r.add_argument("--seed", type=int, default=1)
+    i = sub.add_parser("inject")
+    i.add_argument("ifname")
+    i.add_argument("kind")
+    i.add_argument("--count", type=int, default=1)
+    c = sub.add_parser("post")
+    c.add_argument("url")
+    c.add_argument("source")
+    c.add_argument("count", type=int)
+    c.add_argument("--threads", type=int, default=8)
+    c.add_argument("--first", type=int, default=1)
+    p = sub.add_parser("replay")
+    p.add_argument("ifname")
+    p.add_argument("--wait", type=int, required=True)
+    p.add_argument("--timeout", type=float, default=10)
+    args = ap.parse_args()
+    if args.cmd == "relay":
+        relay(args)
+    elif args.cmd == "inject":
+        inject(args)
+    elif args.cmd == "post":
+        post(args)
+    else:
+        sys.exit(replay(args))
+
+
+if __name__ == "__main__":
+    main()
