@@ -176,6 +176,31 @@ for name, data in seeds.items():
         f.write(data)
 EOF
 		;;
+	frag)
+		python3 - "$corpus" <<'EOF'
+# Records of (ms step, length, link packet): a frame in three fragments
+# out of order with a copy, a heartbeat, a truncated and an oversized one.
+import os, struct, sys
+H = struct.Struct("<4sBBHIQHHII")
+def pkt(kind, count, msg, index, data_len, total, offset, session=7):
+    body = H.pack(b"ISGL", 1, kind, count, session, msg, index, data_len,
+                  total, offset)
+    return body + bytes([index]) * data_len
+def rec(step, p):
+    return struct.pack("<BH", step, len(p)) + p
+three = [pkt(1, 3, 1, i, 40 if i < 2 else 20, 100, 40 * i) for i in range(3)]
+seeds = {
+    "reorder": rec(0, three[2]) + rec(1, three[0]) + rec(0, three[0]) + rec(2, three[1]),
+    "heartbeat": rec(0, pkt(2, 0, 5, 0, 0, 0, 0)) + rec(200, pkt(1, 1, 6, 0, 10, 10, 0)),
+    "truncated": rec(0, three[0][:20]),
+    "oversized": rec(0, pkt(1, 60000, 1, 0, 10, 1 << 20, 0)),
+    "sessions": b"".join(rec(1, pkt(1, 1, 1, 0, 5, 5, 0, s)) for s in range(6)),
+}
+for name, data in seeds.items():
+    with open(os.path.join(sys.argv[1], "gen-" + name), "wb") as f:
+        f.write(data)
+EOF
+		;;
 	schema)
 		printf '%s' '{"customer_id":"0000000042","month":"2026-03"}' >"$corpus/gen-bill"
 		;;
