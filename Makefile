@@ -88,6 +88,9 @@ $(NULLJ)/isogate-inner: $(call obj,$(INNER_SRC)) $(BUILD)/bench/audit_null.o \
 # Writes a journal of N records through the library (bench/audit.sh).
 $(BUILD)/bench/audit_gen: $(BUILD)/bench/audit_gen.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Frames over eth: on a veth pair, two processes (bench/eth.sh).
+$(BUILD)/bench/eth_bench: $(BUILD)/bench/eth_bench.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/isogate: $(call obj,$(TOOLS_SRC)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

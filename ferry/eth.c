@@ -28,6 +28,7 @@
 #define ETH_RX_BURST	512		/* link packets per pcap_dispatch */
 #define ETH_OUT_MAX	(2 * FRAME_LEN_MAX)	/* reassembled, not yet read */
 #define ETH_SLEEP_MAX	10000000ULL	/* ns of pacing per sleep */
+#define ETH_PACE_SLACK	1000000ULL	/* ns a paced sender may run ahead */
 
 struct eth {
 	struct transport	 base;
@@ -268,9 +269,11 @@ eth_pace(struct eth *e)
 
 	if (e->link.rate == 0)
 		return;
+	/* Sleeps come in ETH_PACE_SLACK steps, not one per packet: a sleep
+	 * costs more than a packet's interval at high rates. */
 	for (;;) {
 		now = eth_now();
-		if (now >= e->pace_ns)
+		if (e->pace_ns <= now + ETH_PACE_SLACK)
 			break;
 		wait = e->pace_ns - now;
 		if (wait > ETH_SLEEP_MAX)
@@ -279,8 +282,8 @@ eth_pace(struct eth *e)
 		ts.tv_nsec = (long)wait;
 		(void)nanosleep(&ts, NULL);
 	}
-	/* No credit for idle time beyond one packet. */
-	if (e->pace_ns + 1000000000ULL / e->link.rate < now)
+	/* No credit for idle time beyond the slack. */
+	if (e->pace_ns < now)
 		e->pace_ns = now;
 	e->pace_ns += 1000000000ULL / e->link.rate;
 }
@@ -408,8 +411,14 @@ eth_packet(u_char *arg, const struct pcap_pkthdr *ph, const u_char *bytes)
 		e->fr->st.malformed++;
 		return;
 	}
-	(void)frag_rx_input(e->fr, bytes + ETH_HDR_LEN,
-	    ph->caplen - ETH_HDR_LEN, eth_now());
+	if (frag_rx_input(e->fr, bytes + ETH_HDR_LEN, ph->caplen - ETH_HDR_LEN,
+	    eth_now()) == -ENOBUFS) {
+		/* Every slot holds a frame waiting behind a gap: give the
+		 * gap up now, and make room. */
+		(void)frag_rx_release(e->fr, eth_now(), &e->out);
+		(void)frag_rx_input(e->fr, bytes + ETH_HDR_LEN,
+		    ph->caplen - ETH_HDR_LEN, eth_now());
+	}
 }
 
 /* Arms the timer for the next reorder or reassembly timeout. */

@@ -163,8 +163,12 @@ frag_slot_find(struct frag_rx *fr, uint32_t session, uint64_t msg)
 	return NULL;
 }
 
-/* A free slot with room for total bytes, evicting the oldest incomplete
- * frames if need be (they would time out first anyway). */
+/*
+ * A free slot with room for total bytes, evicting the oldest incomplete
+ * frames if need be (they would time out first anyway). Complete frames
+ * are not evicted: they wait behind a gap, so the gap is declared lost at
+ * the next release (stuck) and NULL says to release and try again.
+ */
 static struct frag_slot *
 frag_slot_new(struct frag_rx *fr, uint32_t total)
 {
@@ -179,14 +183,18 @@ frag_slot_new(struct frag_rx *fr, uint32_t total)
 					s = &fr->slots[i];
 				continue;
 			}
+			if (fr->slots[i].nhave == fr->slots[i].count)
+				continue;
 			if (old == NULL ||
 			    fr->slots[i].first_ns < old->first_ns)
 				old = &fr->slots[i];
 		}
 		if (s != NULL && total <= FRAG_BYTES_MAX - fr->bytes)
 			break;
-		if (old == NULL)
+		if (old == NULL) {
+			fr->stuck = 1;
 			return NULL;
+		}
 		fr->st.evicted++;
 		frag_slot_free(fr, old);
 	}
@@ -194,6 +202,21 @@ frag_slot_new(struct frag_rx *fr, uint32_t total)
 		return NULL;
 	fr->bytes += total;
 	return s;
+}
+
+/* Moves ss->next up to msg: what is below is lost, held or not. */
+static void
+frag_advance(struct frag_rx *fr, struct frag_sess *ss, uint64_t msg)
+{
+	size_t	 i;
+
+	for (i = 0; i < FRAG_SLOTS_MAX; i++)
+		if (fr->slots[i].used && fr->slots[i].session == ss->id &&
+		    fr->slots[i].msg < msg)
+			frag_slot_free(fr, &fr->slots[i]);
+	fr->st.lost += msg - ss->next;
+	ss->next = msg;
+	ss->hb_ns = 0;
 }
 
 int
@@ -229,14 +252,16 @@ frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 		return -EALREADY;
 	}
 	if (h.msg - ss->next >= FRAG_WINDOW) {
-		/* Far ahead of what is awaited: forged, or a sender that
-		 * raced far ahead; not worth a slot. */
+		/* Far ahead of what is awaited: a sender that raced on while
+		 * this end lost packets (or a forgery, which can cost what
+		 * dropping packets on the link could). Give up on what the
+		 * window left behind. */
 		fr->st.out_of_window++;
-		return -ERANGE;
+		frag_advance(fr, ss, h.msg - FRAG_WINDOW + 1);
 	}
 	if ((s = frag_slot_find(fr, h.session, h.msg)) == NULL) {
 		if ((s = frag_slot_new(fr, h.total)) == NULL)
-			return -ENOMEM;
+			return -ENOBUFS;
 		s->used = 1;
 		s->session = h.session;
 		s->msg = h.msg;
@@ -320,7 +345,7 @@ frag_step(struct frag_rx *fr, struct frag_sess *ss, uint64_t now,
 		return 1;
 	}
 	if (s != NULL) {
-		if (now - s->first_ns < fr->timeout_ns)
+		if (!fr->stuck && now - s->first_ns < fr->timeout_ns)
 			return 0;
 		fr->st.lost++;
 		frag_slot_free(fr, s);
@@ -335,6 +360,8 @@ frag_step(struct frag_rx *fr, struct frag_sess *ss, uint64_t now,
 	if (ss->hb_ns != 0 && ss->sent >= ss->next &&
 	    (since == 0 || ss->hb_ns < since))
 		since = ss->hb_ns;
+	if (fr->stuck && later != NULL)
+		since = now - fr->timeout_ns;	/* no room to wait: lost now */
 	if (since == 0 || now - since < fr->timeout_ns)
 		return 0;
 	if (later != NULL) {
@@ -363,6 +390,8 @@ frag_rx_release(struct frag_rx *fr, uint64_t now, struct buf *out)
 				moved = 1;
 		}
 	} while (moved && err == 0);
+	if (err == 0)
+		fr->stuck = 0;
 	/* out is full: the rest waits for the next call. */
 	return err == -ENOBUFS ? 0 : err;
 }

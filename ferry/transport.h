@@ -128,6 +128,7 @@ struct frag_rx {
 	size_t			 bytes;		/* held in slots */
 	uint64_t		 timeout_ns;
 	uint64_t		 nsessions;
+	int			 stuck;		/* no room: skip gaps now */
 	struct ferry_link_stats	 st;
 };
 
@@ -142,8 +143,11 @@ int	 frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 void	 frag_rx_init(struct frag_rx *, uint64_t timeout_ns);
 void	 frag_rx_free(struct frag_rx *);
 /* Takes one link packet heard at now (monotonic ns). 0 when kept;
- * -EBADMSG, -E2BIG, -EALREADY (duplicate), -ERANGE (out of window),
- * -ENOMEM; each counted in st. */
+ * -EBADMSG, -E2BIG, -EALREADY (duplicate), -ENOMEM, or -ENOBUFS when
+ * every slot holds a complete frame waiting behind a gap: the next
+ * frag_rx_release gives the gap up at once, then try again. A msg
+ * FRAG_WINDOW or more ahead of the awaited one moves the window (what
+ * it leaves behind is lost). */
 int	 frag_rx_input(struct frag_rx *, const uint8_t *untrusted, size_t len,
 	    uint64_t now);
 /* Appends every frame that is due, in order, to out; gives up on what

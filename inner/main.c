@@ -174,18 +174,24 @@ daemon_link_audit(struct daemon *d, const char *reason, uint64_t now,
 
 /*
  * After each read: every frame the channel knows it lost (sequence numbers
- * never seen), every sender restart, and the link packets refused, each
- * audited with its count.
+ * never seen) and every sender restart, each audited with its count; both
+ * come from authentic seals only. With link too (once a second, from the
+ * audit timer): the link packets refused, which anyone on the link can
+ * send, so that a flood of them is a few records, not one per read.
  */
 static void
-daemon_link_report(struct daemon *d)
+daemon_link_report(struct daemon *d, int link)
 {
 	struct chan_rx_stats	 st;
 
+	if (d->rx == NULL)
+		return;
 	chan_rx_stats(d->rx, &st);
 	daemon_link_audit(d, "frames_lost", st.lost, &d->seen.lost);
 	daemon_link_audit(d, "sender_restarted", st.restarts,
 	    &d->seen.restarts);
+	if (!link)
+		return;
 	daemon_link_audit(d, "malformed", st.link.malformed,
 	    &d->seen.link.malformed);
 	daemon_link_audit(d, "oversized", st.link.oversized,
@@ -210,7 +216,7 @@ daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
 	r = chan_rx_read(d->rx, inner_frame, &d->in);
 	/* The batch's one-ways become durable before any ack is queued. */
 	exec_commit(d->in.exec);
-	daemon_link_report(d);
+	daemon_link_report(d, 0);
 	daemon_flush(d);
 	if (r == -EPIPE) {
 		/* The writer left and the transport reopened: a new fd. */
@@ -304,11 +310,13 @@ daemon_check_side(const struct side *s)
 static void
 daemon_audit_cb(evutil_socket_t fd, short what, void *arg)
 {
-	int	 r;
+	struct daemon	*d = arg;
+	int		 r;
 
 	(void)fd;
 	(void)what;
-	if ((r = audit_tick(arg)) != 0)
+	daemon_link_report(d, 1);
+	if ((r = audit_tick(d->in.audit)) != 0)
 		log_warnx("audit: %s", strerror(-r));
 }
 
@@ -353,7 +361,7 @@ daemon_start(struct daemon *d, const char *path)
 		fatalx("audit %s: %s", s->audit, strerror(-r));
 	d->in.audit = audit;
 	if ((d->ev_audit = event_new(d->base, -1, EV_PERSIST,
-	    daemon_audit_cb, audit)) == NULL ||
+	    daemon_audit_cb, d)) == NULL ||
 	    event_add(d->ev_audit, &audit_tv) != 0)
 		fatalx("cannot set up the audit timer");
 	if ((r = key_load_public(s->peer_key, &d->peer_key)) != 0)

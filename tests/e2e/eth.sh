@@ -243,7 +243,7 @@ inner_rss()
 
 case_inject()
 {
-	local rpid before after
+	local rpid before after i
 	e2e_start
 	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
 	is "a query crosses the link" "$STATUS" 200
@@ -259,7 +259,11 @@ case_inject()
 	before=$(link_total malformed)
 	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo badfrag \
 	    --count 3 >/dev/null
-	sleep 0.5
+	# Link counters are audited once a second.
+	for ((i = 0; i < 30; i++)); do
+		[ "$(link_total malformed)" -ge $((before + 3)) ] && break
+		sleep 0.1
+	done
 	check "fragments past their frame's end are refused and counted" \
 	    test "$(link_total malformed)" -ge $((before + 3))
 
@@ -323,6 +327,8 @@ replayed 2"
 		    test $((after - before)) -lt 40960
 		check_audit "the frames it could not keep are audited as evicted" \
 		    inner '.event == "link" and .reason == "evicted"'
+		check "... in a few records with counts, not one per packet" \
+		    test "$(audit_count inner '.event == "link" and .reason == "evicted"')" -le 5
 	fi
 	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
 	is "inner still serves after all of it" "$STATUS" 200

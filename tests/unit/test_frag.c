@@ -326,10 +326,6 @@ test_bounds(void **state)
 	frag_put_header(pkt, &h);
 	assert_int_equal(frag_rx_input(fr, pkt, FRAG_HDR_LEN + 10, m),
 	    -EBADMSG);
-	/* Far ahead. */
-	len = mk(5, 1 + FRAG_WINDOW, 50, 64, 0);
-	assert_int_equal(frag_rx_input(fr, pkt, len, m), -ERANGE);
-	assert_true(fr->st.out_of_window == 1);
 	/* Oversized count counted apart. */
 	len = mk(5, 2, 100, 40, 1);
 	pkt[7] = 0x10;
@@ -339,6 +335,68 @@ test_bounds(void **state)
 	assert_int_equal(frag_rx_release(fr, m + 1000 * MS, &out), 0);
 	assert_int_equal(out.len, 0);
 	assert_int_equal(fr->bytes, 0);
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+}
+
+/* A msg a whole window ahead moves the window: what it leaves behind is
+ * lost, held or not. */
+static void
+test_window(void **state)
+{
+	struct frag_rx	*fr;
+	struct buf	 out;
+	size_t		 len;
+
+	(void)state;
+	assert_non_null(fr = malloc(sizeof(*fr)));
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	len = mk(6, 2, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	len = mk(6, FRAG_WINDOW + 5, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 2), 0);
+	assert_true(fr->st.out_of_window == 1);
+	assert_true(fr->st.lost == 5);		/* 1..5, 2 among them */
+	assert_int_equal(fr->bytes, 50);
+	/* 6 is awaited now; after the timeout the far one comes out. */
+	assert_int_equal(frag_rx_release(fr, 3, &out), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(frag_rx_release(fr, 2 + 50 * MS, &out), 0);
+	assert_int_equal(out.len, 50);
+	assert_true(fr->st.lost == 5 + FRAG_WINDOW - 1);
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+}
+
+/* Every slot full of complete frames behind a gap: the next new frame is
+ * refused with -ENOBUFS, and the release gives the gap up at once. */
+static void
+test_stuck(void **state)
+{
+	struct frag_rx	*fr;
+	struct buf	 out;
+	size_t		 len;
+	uint64_t	 m;
+
+	(void)state;
+	assert_non_null(fr = malloc(sizeof(*fr)));
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	for (m = 2; m < 2 + FRAG_SLOTS_MAX; m++) {
+		len = mk(6, m, 10, 64, 0);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	}
+	len = mk(6, m, 10, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -ENOBUFS);
+	assert_int_equal(frag_rx_release(fr, 2, &out), 0);
+	assert_int_equal(out.len, 10 * FRAG_SLOTS_MAX);
+	assert_true(fr->st.lost == 1);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	assert_int_equal(frag_rx_release(fr, 3, &out), 0);
+	assert_int_equal(out.len, 10 * (FRAG_SLOTS_MAX + 1));
 	buf_free(&out);
 	frag_rx_free(fr);
 	free(fr);
@@ -394,6 +452,8 @@ main(void)
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_overlap),
+		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_stuck),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
