@@ -191,9 +191,16 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 	const struct peer	*peer = conn_peer(c);
 	const struct message	*m;
 	char			 name[POLICY_NAME_MAX + 1];
+	int			 keepalive;
 
 	outer_new_id(o, req->id);
 	req->msg = NULL;
+	/*
+	 * A refusal here closes the connection: the body was not read, and
+	 * its bytes must never be taken for the next request.
+	 */
+	keepalive = req->keepalive;
+	req->keepalive = 0;
 	/* Authenticate before revealing anything about message types. */
 	if (peer == NULL) {
 		deny(o, c, req->id, NULL, 401, "unauthenticated",
@@ -249,6 +256,7 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 		return 415;
 	}
 	req->msg = m;
+	req->keepalive = keepalive;
 	return 0;
 }
 

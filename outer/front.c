@@ -54,6 +54,8 @@ struct conn {
 	enum conn_wait		 wait;
 	struct event		 deadline;	/* absolute: never pushed back
 						 * by the bytes that trickle in */
+	struct event		 wake;		/* TLS: the client's first bytes */
+	evutil_socket_t		 fd;		/* until bev owns it */
 	int			 in_process;
 	int			 tls;		/* over TLS */
 	int			 handshaken;	/* TLS handshake completed */
@@ -77,7 +79,14 @@ conn_free(struct conn *c)
 	if (c->counted)
 		c->o->peer_conns[c->peer - c->o->policy->peers]--;
 	event_del(&c->deadline);
-	bufferevent_free(c->bev);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	else {
+		if (c->tls)
+			event_del(&c->wake);
+		if (c->fd != -1)
+			evutil_closesocket(c->fd);
+	}
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -569,6 +578,44 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_free(c);
 }
 
+/* Reads and writes through c->bev from now on. */
+static void
+conn_start(struct conn *c)
+{
+	/* Bound what one connection may buffer: one head and the largest
+	 * body any message type may validly have, not the 1 MiB ceiling. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->o->request_max);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* The client of a TLS connection has sent its first bytes: the handshake. */
+static void
+conn_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	SSL		*ssl;
+
+	(void)fd;
+	(void)what;
+	if ((ssl = SSL_new(c->o->tls)) == NULL) {
+		log_warnx("SSL_new failed");
+		conn_free(c);
+		return;
+	}
+	c->bev = bufferevent_openssl_socket_new(c->o->base, c->fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		/* With BEV_OPT_CLOSE_ON_FREE libevent has freed ssl, whose
+		 * socket BIO closed the socket. */
+		c->fd = -1;
+		conn_free(c);
+		return;
+	}
+	c->fd = -1;
+	conn_start(c);
+}
+
 /* The connection limit refused one (sa), or a timer asks (NULL): on
  * record, but at most one record per second, which counts the refusals
  * since the last (a flood must not become a flood of the journal). */
@@ -625,7 +672,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct conn	*c;
 	const struct peer *pe;
 	const void	*a;
-	SSL		*ssl;
 	int		 one = 1;
 
 	(void)l;
@@ -648,45 +694,35 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	inet_ntop(sa->sa_family, a, c->addr, sizeof(c->addr));
 	if ((size_t)salen <= sizeof(c->sa))
 		memcpy(&c->sa, sa, (size_t)salen);
-	if (o->tls != NULL) {
-		/* The peer is who the client certificate names. */
-		c->tls = 1;
-		if ((ssl = SSL_new(o->tls)) == NULL) {
-			evutil_closesocket(fd);
-			free(c);
-			return;
-		}
-		c->bev = bufferevent_openssl_socket_new(o->base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL) {
-			/* With BEV_OPT_CLOSE_ON_FREE libevent has freed ssl,
-			 * whose socket BIO closed fd. */
-			free(c);
-			return;
-		}
-	} else {
-		c->bev = bufferevent_socket_new(o->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL) {
-			evutil_closesocket(fd);
-			free(c);
-			return;
-		}
-		if ((pe = policy_peer_by_addr(o->policy, sa)) != NULL)
-			conn_identified(c, pe);
-	}
+	c->fd = fd;
 	evtimer_assign(&c->deadline, o->base, conn_deadline_cb, c);
 	o->nconns++;
 	c->next = o->conns;
 	if (o->conns != NULL)
 		o->conns->prev = c;
 	o->conns = c;
-	/* Bound what one connection may buffer: one head and the largest
-	 * body any message type may validly have, not the 1 MiB ceiling. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, o->request_max);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	conn_wait(c, c->tls ? WAIT_HANDSHAKE : WAIT_IDLE);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (o->tls != NULL) {
+		/*
+		 * The peer is who the client certificate names. No TLS state
+		 * until the client speaks: a silent connection costs its
+		 * struct conn alone, not an SSL and its buffers.
+		 */
+		c->tls = 1;
+		event_assign(&c->wake, o->base, fd, EV_READ, conn_wake_cb, c);
+		event_add(&c->wake, NULL);
+		conn_wait(c, WAIT_HANDSHAKE);
+		return;
+	}
+	if ((c->bev = bufferevent_socket_new(o->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		conn_free(c);
+		return;
+	}
+	c->fd = -1;
+	if ((pe = policy_peer_by_addr(o->policy, sa)) != NULL)
+		conn_identified(c, pe);
+	conn_wait(c, WAIT_IDLE);
+	conn_start(c);
 }
 
 static void

@@ -235,8 +235,10 @@ http_parse_head(const uint8_t *untrusted, size_t len,
 		}
 		line = eol + 2;
 	}
-	/* Both framings at once is the classic smuggling vector. */
-	if (req.transfer_encoding && req.content_length >= 0)
+	/* Both framings at once is the classic smuggling vector; chunked
+	 * bodies are not accepted at all, so any Transfer-Encoding is
+	 * refused here and the connection closed. */
+	if (req.transfer_encoding)
 		goto bad;
 	if (req.minor == 1 && nhost != 1)
 		goto bad;

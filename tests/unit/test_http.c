@@ -221,13 +221,17 @@ test_headers(void **state)
 
 	(void)state;
 	assert_int_equal(parse("POST /v1/x HTTP/1.1\r\nhost: x\r\n"
-	    "CONTENT-TYPE: text/plain\r\nConnection: Close\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n", &req, &st), 0);
+	    "CONTENT-TYPE: text/plain\r\nConnection: Close\r\n\r\n", &req,
+	    &st), 0);
 	assert_true(req.has_ctype);
 	assert_false(req.ctype_json);
 	assert_false(req.keepalive);
-	assert_true(req.transfer_encoding);
+	assert_false(req.transfer_encoding);
 	assert_int_equal(req.content_length, -1);
+	/* Chunked (or any) Transfer-Encoding, even alone: 400, closed. */
+	assert_int_equal(parse("POST /v1/x HTTP/1.1\r\nhost: x\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", &req, &st), -EBADMSG);
+	assert_int_equal(st, 400);
 	assert_int_equal(parse("POST /v1/x HTTP/1.0\r\n"
 	    "Content-Type: application/json;charset=latin1\r\n"
 	    "Expect: 100-continue\r\n\r\n", &req, &st), 0);
