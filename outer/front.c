@@ -575,6 +575,17 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->tls && !c->handshaken)
 		tls_audit(c, NULL, tls_failure(c, what));
+	else if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    c->state != CONN_BUSY &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		/* The client shut its side after its requests: it still gets
+		 * the answers already made. (One still in flight is taken as
+		 * gone: TCP does not tell a half close from a close.) */
+		bufferevent_disable(c->bev, EV_READ);
+		c->state = CONN_CLOSING;
+		conn_wait(c, WAIT_DRAIN);
+		return;
+	}
 	conn_free(c);
 }
 
@@ -664,17 +675,15 @@ front_refused_flush(struct outer *o)
 	connection_refused(o, NULL);
 }
 
-static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+void
+front_accept(struct outer *o, evutil_socket_t fd, struct sockaddr *sa,
+    int salen)
 {
-	struct outer	*o = arg;
 	struct conn	*c;
 	const struct peer *pe;
 	const void	*a;
 	int		 one = 1;
 
-	(void)l;
 	if (o->nconns >= o->lim.connections) {
 		connection_refused(o, sa);
 		evutil_closesocket(fd);
@@ -723,6 +732,14 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		conn_identified(c, pe);
 	conn_wait(c, WAIT_IDLE);
 	conn_start(c);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	(void)l;
+	front_accept(arg, fd, sa, salen);
 }
 
 static void

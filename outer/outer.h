@@ -137,6 +137,10 @@ void	 guard_stop(struct outer *);
 int	 front_tls_init(struct outer *, char *why, size_t whylen);
 void	 front_tls_free(struct outer *);
 int	 front_listen(struct outer *, const char *hostport);
+/* A connection accepted on fd from sa: the listener's callback, and the
+ * request fuzzer's way in. */
+void	 front_accept(struct outer *, evutil_socket_t fd, struct sockaddr *sa,
+	    int salen);
 /* For a timer: puts connection-limit refusals not yet on record there. */
 void	 front_refused_flush(struct outer *);
 void	 front_close_all(struct outer *);
