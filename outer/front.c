@@ -457,6 +457,11 @@ tls_failure(struct conn *c, short what)
 			return "no_shared_cipher";
 		case SSL_R_HTTP_REQUEST:
 			return "plain_http";
+		case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+		case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+			/* The client did not trust our certificate. */
+			return "client_refused_server_certificate";
 		default:
 			break;
 		}
