@@ -167,6 +167,8 @@ void	 parse_side_link(struct pstate *, const struct ploc *);
 void	 parse_link_opt(struct pstate *, enum link_opt, int64_t, char *,
 	    const struct ploc *);
 void	 parse_side_user(struct pstate *, char *, const struct ploc *);
+void	 parse_side_limit(struct pstate *, char *, char *, int64_t,
+	    const struct ploc *);
 void	 parse_side_guard(struct pstate *, int64_t, const struct ploc *);
 void	 parse_guard_opt(struct pstate *, enum guard_opt, int64_t,
 	    const struct ploc *);
@@ -236,7 +238,8 @@ static void	 recover(struct pstate *, int);
 %token BURST "burst" CERTIFICATE "certificate" CONNECTIONS "connections"
 %token DATABASE "database" GUARD "guard" QUEUE "queue" USER "user"
 %token DATE "date" ENUM "enum" FROM "from" INCLUDE "include" INNER "inner"
-%token INTEGER "integer" INWARD "inward" KEY "key" LISTEN "listen"
+%token INTEGER "integer" INWARD "inward" KEY "key" LIMIT "limit"
+%token LISTEN "listen"
 %token MAX "max" MESSAGE "message" NUMBER "number" ONEWAY "oneway"
 %token OUTER "outer" OUTWARD "outward" PEER "peer" PEER_KEY "peer-key"
 %token RATE "rate" REPLY "reply" REQUEST "request" ROWS "rows"
@@ -457,6 +460,12 @@ sidestmt	: LISTEN listenaddr {
 			parse_side_statement(ps, $2, $3, &@1);
 		}
 		| USER name	{ parse_side_user(ps, $2, &@1); }
+		| LIMIT name INTLIT {
+			parse_side_limit(ps, $2, NULL, $3, &@1);
+		}
+		| LIMIT name WORD {
+			parse_side_limit(ps, $2, $3, -1, &@1);
+		}
 		| guardhead guardopts
 		| linkhead linkopts
 		| AUDIT WORD		{ parse_side_audit(ps, $2, NULL, -1, &@1); }
@@ -547,6 +556,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| INTEGER	{ $$ = pstate_strdup(ps, "integer"); }
 		| INWARD	{ $$ = pstate_strdup(ps, "inward"); }
 		| KEY		{ $$ = pstate_strdup(ps, "key"); }
+		| LIMIT		{ $$ = pstate_strdup(ps, "limit"); }
 		| LINK		{ $$ = pstate_strdup(ps, "link"); }
 		| LISTEN	{ $$ = pstate_strdup(ps, "listen"); }
 		| MAX		{ $$ = pstate_strdup(ps, "max"); }
