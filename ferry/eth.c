@@ -21,7 +21,7 @@
 #include "ferry/transport.h"
 
 #define ETH_HDR_LEN	14
-#define ETH_MTU_MIN	(FRAG_HDR_LEN + 1024)	/* keeps count <= 1024 */
+#define ETH_MTU_MIN	(FRAG_HDR_LEN + 1088)	/* a largest frame in <= 1024 */
 #define ETH_MTU_MAX	9000
 #define ETH_PKT_MAX	(ETH_HDR_LEN + ETH_MTU_MAX)
 #define ETH_RX_BUFFER	(16 * 1024 * 1024)	/* the kernel ring */
@@ -403,6 +403,7 @@ static void
 eth_packet(u_char *arg, const struct pcap_pkthdr *ph, const u_char *bytes)
 {
 	struct eth	*e = (struct eth *)arg;
+	uint64_t	 now;
 
 	/* The BPF filter chose the EtherType; checked again all the same. */
 	if (ph->caplen < ETH_HDR_LEN || ph->caplen != ph->len ||
@@ -411,14 +412,18 @@ eth_packet(u_char *arg, const struct pcap_pkthdr *ph, const u_char *bytes)
 		e->fr->st.malformed++;
 		return;
 	}
+	now = eth_now();
 	if (frag_rx_input(e->fr, bytes + ETH_HDR_LEN, ph->caplen - ETH_HDR_LEN,
-	    eth_now()) == -ENOBUFS) {
+	    now) == -ENOBUFS) {
 		/* Every slot holds a frame waiting behind a gap: give the
 		 * gap up now, and make room. */
-		(void)frag_rx_release(e->fr, eth_now(), &e->out);
+		(void)frag_rx_release(e->fr, now, &e->out);
 		(void)frag_rx_input(e->fr, bytes + ETH_HDR_LEN,
-		    ph->caplen - ETH_HDR_LEN, eth_now());
+		    ph->caplen - ETH_HDR_LEN, now);
 	}
+	/* What is due goes out at once, so that slots hold only frames
+	 * in reassembly or behind a gap (when out is full, it waits). */
+	(void)frag_rx_release(e->fr, now, &e->out);
 }
 
 /* Arms the timer for the next reorder or reassembly timeout. */

@@ -103,6 +103,7 @@ static void
 frag_slot_free(struct frag_rx *fr, struct frag_slot *s)
 {
 	fr->bytes -= s->total;
+	fr->nused--;
 	free(s->data);
 	memset(s, 0, sizeof(*s));
 }
@@ -156,6 +157,9 @@ frag_slot_find(struct frag_rx *fr, uint32_t session, uint64_t msg)
 {
 	size_t	 i;
 
+	/* Frames are passed on as soon as they are due: mostly none held. */
+	if (fr->nused == 0)
+		return NULL;
 	for (i = 0; i < FRAG_SLOTS_MAX; i++)
 		if (fr->slots[i].used && fr->slots[i].session == session &&
 		    fr->slots[i].msg == msg)
@@ -263,6 +267,7 @@ frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 		if ((s = frag_slot_new(fr, h.total)) == NULL)
 			return -ENOBUFS;
 		s->used = 1;
+		fr->nused++;
 		s->session = h.session;
 		s->msg = h.msg;
 		s->count = h.count;
@@ -303,6 +308,8 @@ frag_first_after(struct frag_rx *fr, const struct frag_sess *ss)
 	struct frag_slot	*best = NULL;
 	size_t			 i;
 
+	if (fr->nused == 0)
+		return NULL;
 	for (i = 0; i < FRAG_SLOTS_MAX; i++) {
 		if (!fr->slots[i].used || fr->slots[i].session != ss->id ||
 		    fr->slots[i].msg <= ss->next)
@@ -403,7 +410,7 @@ frag_rx_deadline(const struct frag_rx *fr)
 	uint64_t		 d = 0, t;
 	size_t			 i, j;
 
-	for (i = 0; i < FRAG_SLOTS_MAX; i++) {
+	for (i = 0; fr->nused > 0 && i < FRAG_SLOTS_MAX; i++) {
 		s = &fr->slots[i];
 		if (!s->used)
 			continue;

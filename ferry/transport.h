@@ -126,6 +126,7 @@ struct frag_rx {
 	struct frag_slot	 slots[FRAG_SLOTS_MAX];
 	struct frag_sess	 sess[FRAG_SESSIONS];
 	size_t			 bytes;		/* held in slots */
+	size_t			 nused;		/* slots in use */
 	uint64_t		 timeout_ns;
 	uint64_t		 nsessions;
 	int			 stuck;		/* no room: skip gaps now */

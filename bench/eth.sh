@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The isogate authors
+# Benchmarks the eth: ferry: frames/s and MB/s on a veth pair, then exchanges/s end to end across two namespaces.
+#
+# Usage: bench/eth.sh [SECONDS]   (per wrk run, default 10). Needs root.
+# 1. In a private network namespace with a veth pair (MTU 1500), with
+#    build/bench/eth_bench: the libpcap floor (pcap_inject of 1,414-byte
+#    frames, one send() each, nothing received), then ferry frames of 1 KiB
+#    and 64 KiB payloads, sender and receiver in two processes, a seal
+#    every 64 frames: frames/s and payload MB/s delivered, link packets/s.
+# 2. outer and inner in two namespaces over eth: (tests/e2e/lib.sh,
+#    E2E_ETH=1), wrk run in outer's namespace: bill.query and
+#    payment.record at 16 connections.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+DURATION=${1:-10}
+BENCH=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "bench/eth.sh: needs root (namespaces, packet sockets)" >&2; exit 1; }
+make -s -C "$ROOT" build/bench/eth_bench || exit 1
+EB=$ROOT/build/bench/eth_bench
+
+echo
+echo "eth: ferry frames on a veth pair (two processes, MTU 1500)"
+unshare -n sh -c "ip link add ea type veth peer name eb &&
+    ip link set ea up && ip link set eb up &&
+    $EB raw ea 1414 500000;
+    $EB ea eb 1024 200000;
+    $EB ea eb 65536 5000;
+    $EB ea eb 1024 200000 2; true"
+
+# --- end to end ------------------------------------------------------------------
+
+export E2E_POLICY_SED='s#rate[[:space:]]\{1,\}[0-9]\{1,\}/s\([[:space:]]\{1,\}burst[[:space:]]\{1,\}[0-9]\{1,\}\)\{0,1\}#rate 1000000/s burst 1000000#'
+export E2E_NAME=bench-eth E2E_ETH=1
+# shellcheck source=tests/e2e/lib.sh
+. "$ROOT/tests/e2e/lib.sh"
+e2e_start
+post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+[ "$STATUS" = 200 ] || bail "bench: bill.query over eth: does not answer 200" "$(last_response)"
+
+printf '\n%-28s %6s %12s %10s %10s %8s\n' "over eth: (two namespaces)" conns "req/s" p50 p99 non-2xx
+for spec in "bill.query query.lua" "payment.record payment.lua E16"; do
+	# shellcheck disable=SC2086 # spec: words on purpose
+	set -- $spec
+	out=$(ip netns exec "$E2E_NS_OUTER" wrk -t 2 -c 16 -d "${DURATION}s" \
+	    --latency -s "$BENCH/$2" "$E2E_URL" -- ${3:-} 2>&1)
+	printf '%-28s %6s %12s %10s %10s %8s\n' "$1" 16 \
+	    "$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")" \
+	    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" \
+	    "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
+	    "$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")"
+done
