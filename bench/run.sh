@@ -12,7 +12,8 @@
 # connections with bench/tls_load.c (wrk cannot present a client
 # certificate): bill.query over plain, then outer restarted on the TLS
 # listen with a test PKI, the same over TLS 1.3 with wechat-app's
-# certificate. ISOGATE_BIN picks the binaries.
+# certificate. Then bench/audit.sh, bench/guard.sh and bench/eth.sh (the
+# eth: ferry; root). ISOGATE_BIN picks the binaries.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 DURATION=${1:-10}
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -133,4 +134,11 @@ if [ "$(id -u)" = 0 ]; then
 	bash "$BENCH/guard.sh" "$DURATION"
 else
 	echo "bench: not root, skipping bench/guard.sh (network namespaces)"
+fi
+
+# The eth: ferry (bench/eth.sh): frames over veth, exchanges over eth:.
+if [ "$(id -u)" = 0 ]; then
+	bash "$BENCH/eth.sh" "$DURATION"
+else
+	echo "bench: not root, skipping bench/eth.sh (network namespaces)"
 fi

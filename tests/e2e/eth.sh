@@ -69,6 +69,7 @@ if [ $# = 0 ]; then
 	    E2E_ETH_LINK="link diode copies 2" \
 	    E2E_POLICY_SED="$NO_QUERY" -- "$0" case diode-account "$N"
 	run_case inject E2E_ETH=1 -- "$0" case inject
+	run_case nft E2E_ETH=1 -- "$0" case nft
 	exit "$E2E_DRIVER_FAIL"
 fi
 [ "$1" = case ] || { echo "usage: eth.sh [case NAME [N]]" >&2; exit 2; }
@@ -334,8 +335,44 @@ replayed 2"
 	is "inner still serves after all of it" "$STATUS" 200
 }
 
+# The netdev table of each side's ruleset from `isogate nft` (the rest
+# would stop curl, which runs on outer's host here; netns.sh tests it)
+# loaded in its namespace: the link lets the ferry through, and only it.
+case_nft()
+{
+	local side ns
+	e2e_setup
+	for side in outer inner; do
+		ns=$E2E_NS_OUTER
+		[ "$side" = inner ] && ns=$E2E_NS_INNER
+		"$ISOGATE_BIN"/isogate nft --side "$side" "$E2E_POLICY" \
+		    >"$E2E_DIR/$side.nft" ||
+		    bail "isogate nft --side $side"
+		check "$side's ruleset has the netdev table for its ferry link" \
+		    grep -q "^table netdev isogate_ferry_e[oi] {" "$E2E_DIR/$side.nft"
+		sed -n '/^# the ferry link/,$p' "$E2E_DIR/$side.nft" \
+		    >"$E2E_DIR/$side-link.nft"
+		check "$side's link table loads in its namespace" \
+		    ip netns exec "$ns" nft -f "$E2E_DIR/$side-link.nft"
+	done
+	start_inner
+	start_outer
+	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	is "a query crosses the filtered link" "$STATUS" 200
+	post iotcard.usage '{"iccid":"89860000000000000088","day":"2026-03-15","bytes_used":1,"status":"active"}' \
+	    --interface "$CMIOT"
+	is "a one-way message crosses it" "$STATUS" 202
+	ip netns exec "$E2E_NS_INNER" nft list chain netdev isogate_ferry_ei \
+	    ingress >"$E2E_DIR/ingress.txt" 2>&1
+	check "the ingress chain on inner's link drops all but the ferry's EtherType" \
+	    eval 'grep -q "policy drop" "$E2E_DIR/ingress.txt" &&
+	    grep -qE "ether type (0x88b5|0x88B5) accept" "$E2E_DIR/ingress.txt"' ||
+	    diag "$(cat "$E2E_DIR/ingress.txt")"
+}
+
 case $CASE in
 twoway) case_twoway ;;
+nft) case_nft ;;
 diode-all) case_diode_all ;;
 diode-account) case_diode_account ;;
 inject) case_inject ;;
