@@ -62,7 +62,7 @@ if [ $# = 0 ]; then
 	    E2E_POLICY_SED="$FAST_TIMEOUT" -- "$0" case twoway "$N"
 	run_case diode-1 E2E_ETH=1 \
 	    E2E_ETH_RELAY="--drop 1 --dup 2 --reorder 2 --seed 13" \
-	    E2E_ETH_LINK="link diode copies 3 rate 50000/s" \
+	    E2E_ETH_LINK="link diode copies 3 rate 50000/s timeout 1s" \
 	    E2E_POLICY_SED="$NO_QUERY" -- "$0" case diode-all "$N"
 	run_case diode-10 E2E_ETH=1 \
 	    E2E_ETH_RELAY="--drop 10 --dup 5 --reorder 5 --seed 14" \
@@ -326,13 +326,27 @@ replayed 2"
 		# 16 MiB of reassembly and at most 16 MiB of packet ring.
 		check "inner's memory stays bounded under a fragment flood" \
 		    test $((after - before)) -lt 40960
-		check_audit "the frames it could not keep are audited as evicted" \
-		    inner '.event == "link" and .reason == "evicted"'
-		check "... in a few records with counts, not one per packet" \
-		    test "$(audit_count inner '.event == "link" and .reason == "evicted"')" -le 5
 	fi
+	# More partial frames at once than the reassembly holds (256 slots,
+	# 16 MiB): the oldest are evicted, counted and audited.
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo slots \
+	    --count 1000 >/dev/null
+	check_audit "the frames it could not keep are audited as evicted" \
+	    inner '.event == "link" and .reason == "evicted"'
+	check "... in a few records with counts, not one per packet" \
+	    test "$(audit_count inner '.event == "link" and .reason == "evicted"')" -le 5
 	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
 	is "inner still serves after all of it" "$STATUS" 200
+
+	# A restarted sender is told from a loss: a new epoch, nothing lost.
+	before=$(link_total frames_lost)
+	stop_outer
+	start_outer
+	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	is "a query after outer restarted" "$STATUS" 200
+	check_audit "inner audits the sender's restart" inner \
+	    '.event == "link" and .reason == "sender_restarted" and .size == 1'
+	is "and counts no frame lost for it" "$(link_total frames_lost)" "$before"
 }
 
 # The netdev table of each side's ruleset from `isogate nft` (the rest

@@ -13,7 +13,9 @@
 #       Sends N link packets of KIND out of IF: truncated (a header cut
 #       short), oversized (a fragment count over the limit), badfrag (a
 #       fragment past its frame's end), flood (every fragment but the
-#       last of 64 KiB frames, so that none completes, each a new msg).
+#       last of 64 KiB frames, so that none completes, each a new msg),
+#       slots (the first fragment alone of such frames: each takes a
+#       reassembly slot at once).
 #   eth_link.py post URL SOURCE COUNT [--threads T] [--first K]
 #       Posts COUNT one-way iotcard.usage messages, iccids K.. (one card
 #       each), from address SOURCE over T keep-alive connections; prints
@@ -55,6 +57,9 @@ def eth_header(src=b"\x02\x00\x00\x00\x00\x99"):
 def relay(args):
     rng = random.Random(args.seed)
     a, b = sock(args.a), sock(args.b)
+    for s in (a, b):
+        # A relay that falls behind must not add losses of its own.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     other = {a: b, b: a}
     held = {a: None, b: None}  # (packet, since) per output
     counts = {"in": 0, "out": 0, "dropped": 0, "duplicated": 0, "reordered": 0}
@@ -127,6 +132,9 @@ def inject(args):
                     1, 47, session, i + 1, k, 1400, 46 * 1400 + 100,
                     k * 1400) + b"y" * 1400)
             continue
+        elif args.kind == "slots":
+            pkt = link_header(1, 47, session, i + 1, 0, 1400, 46 * 1400 + 100,
+                              0) + b"z" * 1400
         else:
             sys.exit("unknown kind " + args.kind)
         s.send(eth_header() + pkt)

@@ -16,7 +16,30 @@
 
 #define MS	1000000ULL
 
-static uint8_t	 pkt[FRAG_HDR_LEN + 2048];
+static uint8_t		 pkt[FRAG_HDR_LEN + 2048];
+static struct frag_rx	*fr;		/* fresh for each test, timeout 50 ms */
+static struct buf	 out;		/* what it released */
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if ((fr = malloc(sizeof(*fr))) == NULL)
+		return -1;
+	frag_rx_init(fr, 50 * MS);
+	buf_init(&out, 1 << 20);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	buf_free(&out);
+	frag_rx_free(fr);
+	free(fr);
+	return 0;
+}
 
 /* Builds the link packet for fragment index of a frame of total bytes
  * cut in pieces of room bytes; the data byte at offset o is o % 251. */
@@ -56,23 +79,23 @@ mk_hb(uint32_t session, uint64_t msg)
 	return FRAG_HDR_LEN;
 }
 
-/* Splits out into frames of the sizes given (0-terminated) and checks
+/* Splits got into frames of the sizes given (0-terminated) and checks
  * their bytes; returns how many there were. */
 static int
-check_frames(struct buf *out, const uint32_t *sizes, const uint64_t *msgs)
+check_frames(const struct buf *got, const uint32_t *sizes, const uint64_t *msgs)
 {
 	size_t		 off = 0;
 	uint32_t	 i;
 	int		 n;
 
 	for (n = 0; sizes[n] != 0; n++) {
-		assert_true(off + sizes[n] <= out->len);
+		assert_true(off + sizes[n] <= got->len);
 		for (i = 0; i < sizes[n]; i++)
-			assert_int_equal(out->data[off + i],
+			assert_int_equal(got->data[off + i],
 			    (uint8_t)((i + msgs[n]) % 251));
 		off += sizes[n];
 	}
-	assert_int_equal(off, out->len);
+	assert_int_equal(off, got->len);
 	return n;
 }
 
@@ -167,15 +190,10 @@ test_reorder_and_duplicates(void **state)
 {
 	static const uint32_t	 sizes[] = { 100, 1000, 40, 0 };
 	static const uint64_t	 msgs[] = { 1, 2, 3 };
-	struct frag_rx		*fr;
-	struct buf		 out;
 	size_t			 len;
 	uint16_t		 i;
 
 	(void)state;
-	assert_non_null(fr = malloc(sizeof(*fr)));
-	frag_rx_init(fr, 50 * MS);
-	buf_init(&out, 1 << 20);
 	/* msg 3 first, then msg 2 backwards with copies, then msg 1. */
 	len = mk(9, 3, 40, 64, 0);
 	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
@@ -200,9 +218,6 @@ test_reorder_and_duplicates(void **state)
 	assert_true(fr->st.lost == 0);
 	assert_int_equal(fr->bytes, 0);
 	assert_int_equal(frag_rx_deadline(fr), 0);
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
 }
 
 /* A missing msg is waited for one timeout, then counted lost; a frame
@@ -212,14 +227,9 @@ test_timeouts(void **state)
 {
 	static const uint32_t	 sizes[] = { 50, 50, 0 };
 	static const uint64_t	 msgs[] = { 1, 4 };
-	struct frag_rx		*fr;
-	struct buf		 out;
 	size_t			 len;
 
 	(void)state;
-	assert_non_null(fr = malloc(sizeof(*fr)));
-	frag_rx_init(fr, 50 * MS);
-	buf_init(&out, 1 << 20);
 	len = mk(9, 1, 50, 64, 0);
 	assert_int_equal(frag_rx_input(fr, pkt, len, 10 * MS), 0);
 	/* msg 2 lost; msg 3 half there; msg 4 whole. */
@@ -250,9 +260,6 @@ test_timeouts(void **state)
 	assert_int_equal(frag_rx_input(fr, pkt, len, 160 * MS), 0);
 	assert_int_equal(frag_rx_release(fr, 160 * MS, &out), 0);
 	assert_int_equal(out.len, 150);
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
 }
 
 /* A new session (sender restarted) starts at msg 1 and does not disturb
@@ -260,15 +267,10 @@ test_timeouts(void **state)
 static void
 test_sessions(void **state)
 {
-	struct frag_rx	*fr;
-	struct buf	 out;
 	size_t		 len;
 	uint32_t	 s;
 
 	(void)state;
-	assert_non_null(fr = malloc(sizeof(*fr)));
-	frag_rx_init(fr, 50 * MS);
-	buf_init(&out, 1 << 20);
 	len = mk(1, 1, 50, 64, 0);
 	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
 	len = mk(2, 1, 50, 64, 0);
@@ -285,9 +287,6 @@ test_sessions(void **state)
 		assert_int_equal(frag_rx_input(fr, pkt, len, 4 + s), 0);
 	}
 	assert_int_equal(fr->bytes, 0);
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
 }
 
 /* Hostile input: the held bytes never pass FRAG_BYTES_MAX nor the slots,
@@ -295,16 +294,11 @@ test_sessions(void **state)
 static void
 test_bounds(void **state)
 {
-	struct frag_rx	*fr;
 	struct frag_hdr	 h;
-	struct buf	 out;
 	size_t		 len;
 	uint64_t	 m;
 
 	(void)state;
-	assert_non_null(fr = malloc(sizeof(*fr)));
-	frag_rx_init(fr, 50 * MS);
-	buf_init(&out, 1 << 20);
 	/* First fragments of 1 MiB frames, never completed. */
 	memset(&h, 0, sizeof(h));
 	h.type = FRAG_DATA;
@@ -335,9 +329,6 @@ test_bounds(void **state)
 	assert_int_equal(frag_rx_release(fr, m + 1000 * MS, &out), 0);
 	assert_int_equal(out.len, 0);
 	assert_int_equal(fr->bytes, 0);
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
 }
 
 /* A msg a whole window ahead moves the window: what it leaves behind is
@@ -345,14 +336,9 @@ test_bounds(void **state)
 static void
 test_window(void **state)
 {
-	struct frag_rx	*fr;
-	struct buf	 out;
 	size_t		 len;
 
 	(void)state;
-	assert_non_null(fr = malloc(sizeof(*fr)));
-	frag_rx_init(fr, 50 * MS);
-	buf_init(&out, 1 << 20);
 	len = mk(6, 2, 50, 64, 0);
 	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
 	len = mk(6, FRAG_WINDOW + 5, 50, 64, 0);
@@ -366,9 +352,6 @@ test_window(void **state)
 	assert_int_equal(frag_rx_release(fr, 2 + 50 * MS, &out), 0);
 	assert_int_equal(out.len, 50);
 	assert_true(fr->st.lost == 5 + FRAG_WINDOW - 1);
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
 }
 
 /* Every slot full of complete frames behind a gap: the next new frame is
@@ -376,15 +359,10 @@ test_window(void **state)
 static void
 test_stuck(void **state)
 {
-	struct frag_rx	*fr;
-	struct buf	 out;
 	size_t		 len;
 	uint64_t	 m;
 
 	(void)state;
-	assert_non_null(fr = malloc(sizeof(*fr)));
-	frag_rx_init(fr, 50 * MS);
-	buf_init(&out, 1 << 20);
 	for (m = 2; m < 2 + FRAG_SLOTS_MAX; m++) {
 		len = mk(6, m, 10, 64, 0);
 		assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
@@ -397,25 +375,17 @@ test_stuck(void **state)
 	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
 	assert_int_equal(frag_rx_release(fr, 3, &out), 0);
 	assert_int_equal(out.len, 10 * (FRAG_SLOTS_MAX + 1));
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
 }
 
 /* Fragments that overlap instead of tiling the frame are refused. */
 static void
 test_overlap(void **state)
 {
-	struct frag_rx	*fr;
 	struct frag_hdr	 h;
 	const uint8_t	*d;
-	struct buf	 out;
 	size_t		 len;
 
 	(void)state;
-	assert_non_null(fr = malloc(sizeof(*fr)));
-	frag_rx_init(fr, 50 * MS);
-	buf_init(&out, 1 << 20);
 	/* Alone, a middle fragment must sit at index * its size. */
 	len = mk(5, 1, 100, 40, 1);
 	pkt[28] = 0;
@@ -435,10 +405,9 @@ test_overlap(void **state)
 	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
 	assert_int_equal(frag_rx_release(fr, 2, &out), 0);
 	assert_int_equal(out.len, 100);
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
 }
+
+#define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
 main(void)
@@ -447,13 +416,13 @@ main(void)
 		cmocka_unit_test(test_codec),
 		cmocka_unit_test(test_codec_rejects),
 		cmocka_unit_test(test_msg_zero),
-		cmocka_unit_test(test_reorder_and_duplicates),
-		cmocka_unit_test(test_timeouts),
-		cmocka_unit_test(test_sessions),
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_overlap),
-		cmocka_unit_test(test_window),
-		cmocka_unit_test(test_stuck),
+		T(test_reorder_and_duplicates),
+		T(test_timeouts),
+		T(test_sessions),
+		T(test_bounds),
+		T(test_overlap),
+		T(test_window),
+		T(test_stuck),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
