@@ -526,6 +526,204 @@ test_short_seal(void **state)
 	chan_rx_close(rx);
 }
 
+/* Feeds frame i of b (as split gave it). */
+static void
+feed_one(struct chan_rx *rx, const struct buf *b, const size_t *offs,
+    const size_t *lens, size_t i)
+{
+	assert_int_equal(chan_rx_feed(rx, b->data + offs[i], lens[i], collect,
+	    NULL), 0);
+}
+
+/* Frames are matched to their seal by seq: a batch whose frames arrive
+ * out of order is delivered in order once its seal comes after them. */
+static void
+test_reordered_batch(void **state)
+{
+	static const size_t	 order[] = { 3, 0, 4, 2, 1, 5 };
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+	size_t			 offs[8], lens[8], i, n;
+	uint8_t			 kinds[8];
+
+	(void)state;
+	tx = raw_tx(key_a, digest1);
+	batch(tx, 1, 5, &B[0]);		/* frames 0..4, seal 5 */
+	batch(tx, 6, 2, &B[1]);
+	chan_tx_close(tx);
+	n = split(&B[0], offs, lens, kinds, 8);
+	assert_int_equal(n, 6);
+	rx = rx_new(NULL, NULL);
+	for (i = 0; i < 6; i++)
+		feed_one(rx, &B[0], offs, lens, order[i]);
+	assert_int_equal(nev, 5);
+	expect_frames(0, 1, 5, CHAN_OK);
+
+	/* Batch 2: msg-7, then msg-6, then the seal. */
+	n = split(&B[1], offs, lens, kinds, 8);
+	assert_int_equal(n, 3);
+	feed_one(rx, &B[1], offs, lens, 1);
+	feed_one(rx, &B[1], offs, lens, 0);
+	feed_one(rx, &B[1], offs, lens, 2);
+	assert_int_equal(nev, 7);
+	expect_frames(5, 6, 2, CHAN_OK);
+	chan_rx_stats(rx, &st);
+	assert_true(st.delivered == 7);
+	assert_true(st.lost == 0);
+	chan_rx_close(rx);
+}
+
+/* A frame of the next batch that arrives before this batch's seal is not
+ * spoiled by it, and is delivered by its own seal. */
+static void
+test_frame_ahead_of_seal(void **state)
+{
+	struct chan_tx	*tx;
+	struct chan_rx	*rx;
+	size_t		 o0[8], l0[8], o1[8], l1[8];
+	uint8_t		 kinds[8];
+
+	(void)state;
+	tx = raw_tx(key_a, digest1);
+	batch(tx, 1, 3, &B[0]);
+	batch(tx, 4, 2, &B[1]);
+	chan_tx_close(tx);
+	split(&B[0], o0, l0, kinds, 8);
+	split(&B[1], o1, l1, kinds, 8);
+	rx = rx_new(NULL, NULL);
+	feed_one(rx, &B[0], o0, l0, 0);
+	feed_one(rx, &B[0], o0, l0, 1);
+	feed_one(rx, &B[0], o0, l0, 2);
+	feed_one(rx, &B[1], o1, l1, 0);		/* msg-4, early */
+	feed_one(rx, &B[0], o0, l0, 3);		/* seal 1..3 */
+	assert_int_equal(nev, 3);
+	expect_frames(0, 1, 3, CHAN_OK);
+	feed_one(rx, &B[1], o1, l1, 1);
+	feed_one(rx, &B[1], o1, l1, 2);		/* seal 4..5 */
+	assert_int_equal(nev, 5);
+	expect_frames(3, 4, 2, CHAN_OK);
+	chan_rx_close(rx);
+}
+
+/*
+ * A forged frame under the seq of a genuine one, before or after it: both
+ * are held, the seal picks the genuine one, the forgery is reported. A
+ * third frame under that seq is a replay; the same bytes again too.
+ */
+static void
+test_forged_twin(void **state)
+{
+	struct chan_tx	*tx;
+	struct chan_rx	*rx;
+	struct frame	 f;
+	struct buf	 forged;
+	size_t		 offs[8], lens[8];
+	uint8_t		 kinds[8];
+	int		 i;
+
+	(void)state;
+	tx = raw_tx(key_a, digest1);
+	batch(tx, 1, 3, &B[0]);
+	batch(tx, 4, 3, &B[1]);
+	chan_tx_close(tx);
+	memset(&f, 0, sizeof(f));
+	f.kind = FRAME_ONEWAY;
+	f.epoch = 1;
+	f.seq = 2;
+	memcpy(f.digest, digest1, SHA256_LEN);
+	strcpy(f.peer, "wechat-app");
+	strcpy(f.type, "bill.query");
+	f.payload = (const uint8_t *)"msg-666";
+	f.payload_len = 7;
+	buf_init(&forged, 4096);
+	assert_int_equal(frame_encode(&forged, &f), 0);
+
+	split(&B[0], offs, lens, kinds, 8);
+	rx = rx_new(NULL, NULL);
+	feed_one(rx, &B[0], offs, lens, 0);
+	feed(rx, &forged);				/* before msg-2 */
+	feed_one(rx, &B[0], offs, lens, 1);
+	feed_one(rx, &B[0], offs, lens, 1);		/* a copy: replay */
+	feed(rx, &forged);				/* again: replay */
+	assert_int_equal(nev, 2);
+	assert_int_equal(evs[0].verdict, CHAN_REPLAY);
+	assert_int_equal(evs[1].verdict, CHAN_REPLAY);
+	assert_string_equal(evs[1].text, "msg-666");
+	feed_one(rx, &B[0], offs, lens, 2);
+	feed_one(rx, &B[0], offs, lens, 3);		/* the seal */
+	assert_int_equal(nev, 6);
+	assert_int_equal(evs[2].verdict, CHAN_OK);
+	assert_string_equal(evs[2].text, "msg-1");
+	/* seq 2: the forgery came first, the genuine frame is chosen. */
+	for (i = 3; i <= 4; i++) {
+		assert_true(evs[i].seq == 2);
+		if (strcmp(evs[i].text, "msg-666") == 0)
+			assert_int_equal(evs[i].verdict, CHAN_BAD_SEAL);
+		else
+			assert_int_equal(evs[i].verdict, CHAN_OK);
+	}
+	assert_int_equal(evs[5].verdict, CHAN_OK);
+	assert_string_equal(evs[5].text, "msg-3");
+
+	/* The forgery after the genuine frame: the same outcome. */
+	f.seq = 5;
+	buf_reset(&forged);
+	assert_int_equal(frame_encode(&forged, &f), 0);
+	split(&B[1], offs, lens, kinds, 8);
+	feed_one(rx, &B[1], offs, lens, 0);
+	feed_one(rx, &B[1], offs, lens, 1);
+	feed(rx, &forged);
+	feed_one(rx, &B[1], offs, lens, 2);
+	feed_one(rx, &B[1], offs, lens, 3);
+	assert_int_equal(nev, 10);
+	expect_frames(6, 4, 2, CHAN_OK);
+	assert_int_equal(evs[8].verdict, CHAN_BAD_SEAL);
+	assert_string_equal(evs[8].text, "msg-666");
+	assert_int_equal(evs[9].verdict, CHAN_OK);
+	assert_string_equal(evs[9].text, "msg-6");
+	buf_free(&forged);
+	chan_rx_close(rx);
+}
+
+/* Lost frames are counted by seq when an authentic seal shows them: a
+ * frame lost inside a batch (the batch is refused, one lost), and a
+ * whole batch lost between two seals (all of it). */
+static void
+test_lost_counted(void **state)
+{
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+	size_t			 offs[8], lens[8];
+	uint8_t			 kinds[8];
+
+	(void)state;
+	tx = raw_tx(key_a, digest1);
+	batch(tx, 1, 4, &B[0]);
+	batch(tx, 5, 3, &B[1]);
+	batch(tx, 8, 2, &B[2]);
+	chan_tx_close(tx);
+	split(&B[0], offs, lens, kinds, 8);
+	rx = rx_new(NULL, NULL);
+	feed_one(rx, &B[0], offs, lens, 0);
+	feed_one(rx, &B[0], offs, lens, 1);
+	feed_one(rx, &B[0], offs, lens, 3);		/* msg-3 lost */
+	feed_one(rx, &B[0], offs, lens, 4);
+	assert_int_equal(nev, 3);
+	expect_frames(0, 1, 2, CHAN_BAD_SEAL);
+	assert_int_equal(evs[2].verdict, CHAN_BAD_SEAL);
+	chan_rx_stats(rx, &st);
+	assert_true(st.lost == 1);
+	assert_true(st.refused == 3);
+	feed(rx, &B[2]);				/* batch 2 lost */
+	chan_rx_stats(rx, &st);
+	assert_true(st.lost == 4);
+	assert_true(st.delivered == 2);
+	assert_true(st.restarts == 0);
+	chan_rx_close(rx);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -545,6 +743,10 @@ main(void)
 		T(test_garbage_between_frames),
 		T(test_pending_bound),
 		T(test_short_seal),
+		T(test_reordered_batch),
+		T(test_frame_ahead_of_seal),
+		T(test_forged_twin),
+		T(test_lost_counted),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
