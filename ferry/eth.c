@@ -256,6 +256,13 @@ eth_disconnect(struct transport *t)
 {
 	struct eth	*e = (struct eth *)t;
 
+	/* The channel drops its unsent bytes: a frame cut short here keeps
+	 * its msg number (the receiver times its fragments out), and the
+	 * next frame starts a new one. */
+	if (e->done != 0) {
+		e->msg++;
+		e->done = 0;
+	}
 	e->connected = 0;
 }
 
@@ -379,8 +386,11 @@ eth_send(struct transport *t, const uint8_t *p, size_t len, size_t *ret_n)
 	/* chan_tx hands whole frames from a frame boundary; each goes as
 	 * one msg. */
 	while (off < len) {
-		if (frame_decode(p + off, len - off, &f, &used) != 0)
-			return off > 0 ? 0 : -EINVAL;
+		if (frame_decode(p + off, len - off, &f, &used) != 0) {
+			if (off == 0)
+				return -EINVAL;
+			break;		/* the whole frames before it went */
+		}
 		if ((r = eth_send_frame(e, p + off, used)) != 0)
 			break;
 		off += used;

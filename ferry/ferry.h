@@ -134,7 +134,8 @@ struct ferry_link_stats {
 	uint64_t	 out_of_window;	/* msg too far ahead */
 	uint64_t	 evicted;	/* partial frames dropped for room */
 	uint64_t	 heartbeats;
-	uint64_t	 sessions;	/* sender restarts seen */
+	uint64_t	 sessions;	/* link sessions after the first: sender
+					 * restarts, or other senders (RX) */
 };
 
 /* Receiver verdicts, passed to chan_rx_cb. */
