@@ -34,6 +34,7 @@ struct chan_tx {
 	uint64_t		 seq;		/* last seq used, 0 for none */
 	uint64_t		 first_unsealed;
 	unsigned int		 unsealed;	/* frames since the last seal */
+	unsigned int		 seal_every;	/* FERRY_SEAL_EVERY, or less */
 	uint8_t			 chain[SHA256_LEN];
 	uint8_t			 sealed_chain[SHA256_LEN];
 };
@@ -91,6 +92,7 @@ chan_tx_open(const char *endpoint, enum ferry_dir dir, EVP_PKEY *key,
 	if ((tx = calloc(1, sizeof(*tx))) == NULL)
 		return -ENOMEM;
 	tx->dir = dir;
+	tx->seal_every = FERRY_SEAL_EVERY;
 	memcpy(tx->digest, digest, SHA256_LEN);
 	/* The seal reserve keeps room for the seal that covers the backlog. */
 	buf_init(&tx->out, FERRY_BACKLOG_MAX + SEAL_FRAME_LEN);
@@ -236,7 +238,7 @@ chan_tx_send(struct chan_tx *tx, uint8_t kind, const uint8_t id[ID_LEN],
 	tx->seq = f.seq;
 	/* The frame is queued either way; a seal that fails here is tried
 	 * again by the next send or flush. */
-	if (tx->unsealed >= FERRY_SEAL_EVERY)
+	if (tx->unsealed >= tx->seal_every)
 		(void)chan_tx_seal(tx);
 	return 0;
 }
@@ -279,9 +281,17 @@ chan_tx_flush(struct chan_tx *tx)
 int
 chan_tx_configure(struct chan_tx *tx, const struct ferry_link *l)
 {
-	if (tx->t->ops->configure == NULL)
-		return 0;
-	return tx->t->ops->configure(tx->t, l);
+	int	 r;
+
+	if (l->seal > FERRY_SEAL_EVERY)
+		return -EINVAL;
+	if (tx->t->ops->configure != NULL &&
+	    (r = tx->t->ops->configure(tx->t, l)) != 0)
+		return r;
+	/* Fewer frames per seal: on a lossy one-way link, a lost frame
+	 * takes down only the frames its seal covers. */
+	tx->seal_every = l->seal != 0 ? l->seal : FERRY_SEAL_EVERY;
+	return 0;
 }
 
 void

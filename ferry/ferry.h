@@ -117,6 +117,8 @@ struct ferry_link {
 	uint32_t	 copies;	/* each link packet sent this many times */
 	uint32_t	 rate;		/* link packets per second; 0 unlimited */
 	uint32_t	 timeout_ms;	/* reassembly and reorder wait */
+	uint32_t	 seal;		/* sender: frames per seal at most, 1..
+					 * FERRY_SEAL_EVERY; 0 the default */
 };
 #define FERRY_LINK_COPIES_MAX	8
 #define FERRY_LINK_TIMEOUT_MS	100	/* default */
@@ -175,8 +177,8 @@ int	 chan_tx_send(struct chan_tx *, uint8_t kind, const uint8_t id[ID_LEN],
 int	 chan_tx_flush(struct chan_tx *);
 size_t	 chan_tx_backlog(const struct chan_tx *);	/* unsent bytes */
 uint32_t chan_tx_epoch(const struct chan_tx *);
-/* Link settings for the transport (eth:); 0, or -EINVAL when out of
- * range. Others take them and ignore them. */
+/* Link settings for the transport (eth:), and the frames per seal (any
+ * transport); 0, or -EINVAL when out of range. */
 int	 chan_tx_configure(struct chan_tx *, const struct ferry_link *);
 void	 chan_tx_close(struct chan_tx *);
 

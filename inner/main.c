@@ -389,6 +389,7 @@ daemon_start(struct daemon *d, const char *path)
 		link.copies = s->link.copies;
 		link.rate = s->link.rate;
 		link.timeout_ms = s->link.timeout_ms;
+		link.seal = s->link.seal;
 		if ((r = chan_rx_configure(d->rx, &link)) != 0 ||
 		    (d->tx != NULL && (r = chan_tx_configure(d->tx,
 		    &link)) != 0))

@@ -388,6 +388,7 @@ main(int argc, char **argv)
 		link.copies = o.policy->outer.link.copies;
 		link.rate = o.policy->outer.link.rate;
 		link.timeout_ms = o.policy->outer.link.timeout_ms;
+		link.seal = o.policy->outer.link.seal;
 		if ((r = chan_tx_configure(o.tx, &link)) != 0 ||
 		    (o.rx != NULL && (r = chan_rx_configure(o.rx,
 		    &link)) != 0))

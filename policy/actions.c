@@ -841,13 +841,14 @@ parse_guard_opt(struct pstate *ps, enum guard_opt opt, int64_t v,
 	}
 }
 
-/* `link [diode] [copies N] [rate N/s] [timeout DURATION]`, in either side
+/* `link [diode] [copies N] [rate N/s] [seal N] [timeout DURATION]`, in either side
  * block: the settings of the eth: ferry (docs/ferry.md). */
 void
 parse_side_link(struct pstate *ps, const struct ploc *loc)
 {
 	struct side	*s = side_current(ps);
 
+	ps->link_dup = s->link.present;
 	if (s->link.present) {
 		pstate_error(ps, loc, "link given twice");
 		return;
@@ -864,7 +865,7 @@ parse_link_opt(struct pstate *ps, enum link_opt opt, int64_t v, char *word,
 	struct side	*s = side_current(ps);
 	uint32_t	 ms;
 
-	if (!s->link.present)
+	if (!s->link.present || ps->link_dup)
 		goto out;		/* "given twice" was reported */
 	switch (opt) {
 	case LINK_DIODE:
@@ -883,6 +884,13 @@ parse_link_opt(struct pstate *ps, enum link_opt opt, int64_t v, char *word,
 			    LINK_RATE_MAX);
 		else
 			s->link.rate = (uint32_t)v;
+		break;
+	case LINK_SEAL:
+		if (v < 1 || v > LINK_SEAL_MAX)
+			pstate_error(ps, loc, "link seal must be 1..%d frames",
+			    LINK_SEAL_MAX);
+		else
+			s->link.seal = (uint32_t)v;
 		break;
 	case LINK_TIMEOUT:
 		if (check_duration(word, &ms) != 0 ||

@@ -93,6 +93,7 @@ struct pstate {
 	int		 enum_overflow;	/* "more than 64 enum values" said */
 	int		 side_sel;	/* 0 outer, 1 inner, 2 scratch */
 	int		 side_inner;	/* in an inner block */
+	int		 link_dup;	/* in a `link` given twice */
 	struct side	 scratch_side;
 	struct ploc	 sideloc[3][SIDE_NITEMS];
 };
@@ -162,7 +163,7 @@ void	 parse_side_tls(struct pstate *, const char *, char *,
 void	 parse_side_database(struct pstate *, char *, char *,
 	    const struct ploc *);
 enum guard_opt { GUARD_RATE, GUARD_BURST, GUARD_CONNECTIONS };
-enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT };
+enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT, LINK_SEAL };
 void	 parse_side_link(struct pstate *, const struct ploc *);
 void	 parse_link_opt(struct pstate *, enum link_opt, int64_t, char *,
 	    const struct ploc *);
@@ -245,7 +246,7 @@ static void	 recover(struct pstate *, int);
 %token RATE "rate" REPLY "reply" REQUEST "request" ROWS "rows"
 %token STATE "state" STATEMENT "statement" STRING "string"
 %token TIMEOUT "timeout" TIMESTAMP "timestamp"
-%token LINK "link" DIODE "diode" COPIES "copies"
+%token LINK "link" DIODE "diode" COPIES "copies" SEAL "seal"
 %token NL "end of line" DOTDOT "'..'" INCLEND "end of included file"
 %token <s> WORD "name or value" STR "quoted string" REGEX "/pattern/"
 %token <i> INTLIT "integer value" RATEVAL "rate N/s"
@@ -526,6 +527,9 @@ linkopts	: %empty
 		| linkopts TIMEOUT WORD {
 			parse_link_opt(ps, LINK_TIMEOUT, 0, $3, &@3);
 		}
+		| linkopts SEAL INTLIT {
+			parse_link_opt(ps, LINK_SEAL, $3, NULL, &@3);
+		}
 		;
 
 sidepath	: INWARD	{ $$ = SIDE_INWARD; }
@@ -572,6 +576,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| REPLY		{ $$ = pstate_strdup(ps, "reply"); }
 		| REQUEST	{ $$ = pstate_strdup(ps, "request"); }
 		| ROWS		{ $$ = pstate_strdup(ps, "rows"); }
+		| SEAL		{ $$ = pstate_strdup(ps, "seal"); }
 		| STATE		{ $$ = pstate_strdup(ps, "state"); }
 		| STATEMENT	{ $$ = pstate_strdup(ps, "statement"); }
 		| STRING	{ $$ = pstate_strdup(ps, "string"); }

@@ -568,6 +568,8 @@ put_side(struct buf *b, const char *name, const struct side *s)
 		    " diode" : "", s->link.copies);
 		if (r == 0 && s->link.rate != 0)
 			r = buf_putf(b, " rate %u/s", s->link.rate);
+		if (r == 0 && s->link.seal != 0)
+			r = buf_putf(b, " seal %u", s->link.seal);
 		if (r == 0)
 			r = buf_putf(b, " timeout %ums\n", s->link.timeout_ms);
 	}

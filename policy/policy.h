@@ -107,6 +107,7 @@ struct statement {
 #define LINK_RATE_MAX		10000000	/* link packets per second */
 #define LINK_TIMEOUT_DEFAULT	100		/* ms */
 #define LINK_TIMEOUT_MAX	60000
+#define LINK_SEAL_MAX		64		/* FERRY_SEAL_EVERY */
 struct guard {
 	int		 present;
 	uint16_t	 queue;		/* NFQUEUE number */
@@ -181,6 +182,7 @@ struct side {
 		uint32_t copies;	/* sender: each link packet N times */
 		uint32_t rate;		/* sender: link packets/s, 0 unlimited */
 		uint32_t timeout_ms;	/* receiver: reorder/reassembly wait */
+		uint32_t seal;		/* sender: frames per seal, 0 default */
 	}		 link;
 	struct side_limits limits;	/* outer only; as given */
 	char		*file;

@@ -724,6 +724,45 @@ test_lost_counted(void **state)
 	chan_rx_close(rx);
 }
 
+/* `link seal N`: a seal after every N frames (and at the flush), so that
+ * a frame lost takes down no more than N; out of range is refused. */
+static void
+test_seal_every(void **state)
+{
+	struct ferry_link	 l = { .seal = 2 };
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	size_t			 offs[16], lens[16], n, i, seals = 0;
+	uint8_t			 kinds[16] = { 0 };
+
+	(void)state;
+	tx = raw_tx(key_a, digest1);
+	assert_int_equal(chan_tx_configure(tx, &l), 0);
+	batch(tx, 1, 5, &B[0]);
+	n = split(&B[0], offs, lens, kinds, 16);
+	assert_int_equal(n, 8);		/* 5 frames, 3 seals */
+	for (i = 0; i < n; i++)
+		seals += kinds[i] == FRAME_SEAL;
+	assert_int_equal(seals, 3);
+	assert_int_equal(kinds[2], FRAME_SEAL);
+	assert_int_equal(kinds[5], FRAME_SEAL);
+	l.seal = FERRY_SEAL_EVERY + 1;
+	assert_int_equal(chan_tx_configure(tx, &l), -EINVAL);
+	chan_tx_close(tx);
+
+	/* Frame 3 lost: only frame 4, under the same seal, goes with it. */
+	rx = rx_new(NULL, NULL);
+	for (i = 0; i < n; i++)
+		if (i != 3)
+			assert_int_equal(chan_rx_feed(rx, B[0].data + offs[i],
+			    lens[i], collect, NULL), 0);
+	assert_int_equal(nev, 4);
+	expect_frames(0, 1, 2, CHAN_OK);
+	expect_frames(2, 4, 1, CHAN_BAD_SEAL);
+	expect_frames(3, 5, 1, CHAN_OK);
+	chan_rx_close(rx);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -747,6 +786,7 @@ main(void)
 		T(test_frame_ahead_of_seal),
 		T(test_forged_twin),
 		T(test_lost_counted),
+		T(test_seal_every),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
