@@ -60,6 +60,8 @@ struct conn {
 	int			 tls;		/* over TLS */
 	int			 handshaken;	/* TLS handshake completed */
 	int			 counted;	/* in its peer's connections */
+	size_t			 discard;	/* body bytes of a refused request
+						 * still to skip */
 	int			 over_limit;	/* its peer had too many */
 	struct http_req		 req;
 	struct exchange		*ex;
@@ -302,6 +304,15 @@ conn_process(struct conn *c)
 			/* The request's deadline runs from its first byte. */
 			if (c->wait == WAIT_IDLE)
 				conn_wait(c, WAIT_REQUEST);
+			if (c->discard > 0) {
+				n = len < c->discard ? len : c->discard;
+				evbuffer_drain(in, n);
+				c->discard -= n;
+				if (c->discard > 0)
+					break;
+				conn_wait(c, WAIT_IDLE);
+				continue;
+			}
 			n = len < c->o->http_lim.head_max ? len :
 			    c->o->http_lim.head_max;
 			p = evbuffer_pullup(in, (ssize_t)n);
@@ -315,8 +326,14 @@ conn_process(struct conn *c)
 				break;
 			}
 			evbuffer_drain(in, c->req.head_len);
-			if (exchange_admit(c->o, c, &c->req) != 0)
-				break;
+			if (exchange_admit(c->o, c, &c->req) != 0) {
+				/* Refused and kept open (429): its body is
+				 * skipped, never read as a next request. */
+				if (c->state == CONN_HEAD)
+					c->discard =
+					    (size_t)c->req.content_length;
+				continue;
+			}
 			c->state = CONN_BODY;
 			if (c->req.expect_continue &&
 			    evbuffer_get_length(in) < (size_t)c->req.content_length)

@@ -147,10 +147,25 @@ for ((i = 0; i < 50; i++)); do
 done
 post bill.query "$bill"
 check_error "a 5th bill.query while 4 are in flight" 429 pending_limit
+coproc KEEP { "${PROBE[@]}" keep429 --port "$E2E_PORT" --pki "$PKI"; }
+keep_out=()
+while read -r -t 30 line <&"${KEEP[0]}"; do
+	[ "$line" = refused ] && break
+	keep_out+=("$line")
+done
 kill -CONT "${E2E_PID[inner]}"
 wait "${inflight[@]}"
 is "the 4 in flight are answered once inner runs again" \
     "$(cat "$E2E_DIR"/pending.? | sort | uniq -c | tr -s ' ')" " 4 200"
+echo go >&"${KEEP[1]}"
+while read -r -t 30 line <&"${KEEP[0]}"; do
+	keep_out+=("$line")
+done
+wait "$KEEP_PID" 2>/dev/null
+printf '%s\n' "${keep_out[@]}" >"$E2E_DIR/keep429.tap"
+tap_in "$E2E_DIR/keep429.tap"
+is "the payment smuggled in the refused body was never executed" \
+    "$(sql "SELECT count(*) FROM payments WHERE payment_id = 'SMUGGLED00000001'")" 0
 
 # --- a flood from one peer does not starve another -----------------------------------
 
