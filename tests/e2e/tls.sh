@@ -157,7 +157,11 @@ is "wechat-app still served after the refusals" "$STATUS" 200
 
 coproc HELD { python3 "$E2E_ROOT/tests/e2e/tlsprobe.py" hold --port "$E2E_PORT" \
     --pki "$PKI" --tls 2 --cert wechat-app; }
-read -r -t 30 ready _ held <&"${HELD[0]}"
+held_pid=$HELD_PID
+# Our own copies: bash unsets HELD when the coprocess ends.
+exec {held_r}<&"${HELD[0]}" {held_w}>&"${HELD[1]}"
+exec {HELD[0]}<&- {HELD[1]}>&-
+read -r -t 30 ready _ held <&"$held_r"
 is "two wechat-app connections are open" "$ready $held" "ready 2"
 revoked_before=$(tls_denied certificate_revoked)
 "$E2E_ROOT"/tools/pki.sh revoke "$PKI" wechat-app >/dev/null 2>&1 ||
@@ -168,9 +172,9 @@ check "SIGHUP: outer reloads client-ca and crl and closes the 2 revoked connecti
     wait_log outer "client-ca and crl reloaded, 2 connection(s) closed"
 is "both are on record: tls deny certificate_revoked, peer wechat-app" \
     "$(audit_count outer '.event == "tls" and .reason == "certificate_revoked" and .peer == "wechat-app"')" 2
-exec {HELD[1]}>&-
-read -r -t 30 _ gone <&"${HELD[0]}"
-wait "$HELD_PID" 2>/dev/null
+exec {held_w}>&-
+read -r -t 30 _ gone <&"$held_r"
+wait "$held_pid" 2>/dev/null
 is "the client sees both closed" "${gone:-?}" 2
 post bill.query "$bill"
 is "a new wechat-app handshake is refused" "$STATUS" 000
