@@ -157,13 +157,17 @@ frag_slot_find(struct frag_rx *fr, uint32_t session, uint64_t msg)
 {
 	size_t	 i;
 
-	/* Frames are passed on as soon as they are due: mostly none held. */
+	/* Frames are passed on as soon as they are due: mostly none held,
+	 * and the fragments of one frame come one after the other. */
 	if (fr->nused == 0)
 		return NULL;
+	if (fr->last != NULL && fr->last->used &&
+	    fr->last->session == session && fr->last->msg == msg)
+		return fr->last;
 	for (i = 0; i < FRAG_SLOTS_MAX; i++)
 		if (fr->slots[i].used && fr->slots[i].session == session &&
 		    fr->slots[i].msg == msg)
-			return &fr->slots[i];
+			return fr->last = &fr->slots[i];
 	return NULL;
 }
 
@@ -268,6 +272,7 @@ frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 			return -ENOBUFS;
 		s->used = 1;
 		fr->nused++;
+		fr->last = s;
 		s->session = h.session;
 		s->msg = h.msg;
 		s->count = h.count;

@@ -127,6 +127,7 @@ struct frag_rx {
 	struct frag_sess	 sess[FRAG_SESSIONS];
 	size_t			 bytes;		/* held in slots */
 	size_t			 nused;		/* slots in use */
+	struct frag_slot	*last;		/* found last (a hint) */
 	uint64_t		 timeout_ns;
 	uint64_t		 nsessions;
 	int			 stuck;		/* no room: skip gaps now */
