@@ -211,9 +211,12 @@ sandbox_seccomp(enum sandbox_role role)
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknodat), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, S_IFIFO))) != 0)
 		goto out;
-	/* libevent asks how much a socket or pipe holds before reading. */
+	/* libevent asks how much a socket or pipe holds before reading;
+	 * libpcap asks whether the eth: link is up when it went down. */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, FIONREAD))) != 0)
+	    SCMP_A1(SCMP_CMP_EQ, FIONREAD))) != 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, SIOCGIFFLAGS))) != 0)
 		goto out;
 	switch (role) {
 	case SANDBOX_OUTER:
@@ -227,12 +230,25 @@ sandbox_seccomp(enum sandbox_role role)
 	case SANDBOX_INNER:
 		r = add_list(ctx, sandbox_inner, sizeof(sandbox_inner) /
 		    sizeof(sandbox_inner[0]));
-		/* pcap_close() takes down the eth: ferry's packet ring; no
-		 * other socket option. */
+		/* pcap_close() takes down the eth: ferry's packet ring, and
+		 * libpcap asks the socket's error and name when the link goes
+		 * down; no other socket option. */
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(getsockname), 0);
 		if (r == 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 			    SCMP_SYS(setsockopt), 1,
 			    SCMP_A1(SCMP_CMP_EQ, SOL_PACKET));
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(getsockopt), 1,
+			    SCMP_A1(SCMP_CMP_EQ, SOL_PACKET));
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(getsockopt), 2,
+			    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+			    SCMP_A2(SCMP_CMP_EQ, SO_ERROR));
 		break;
 	default:
 		r = -EINVAL;

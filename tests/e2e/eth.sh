@@ -347,6 +347,30 @@ replayed 2"
 	check_audit "inner audits the sender's restart" inner \
 	    '.event == "link" and .reason == "sender_restarted" and .size == 1'
 	is "and counts no frame lost for it" "$(link_total frames_lost)" "$before"
+
+	# The link goes down and comes back (a cable pulled): inner neither
+	# dies (libpcap's checks are in its allow-list) nor spins, and
+	# serves again once the link is back.
+	ip -n "$E2E_NS_INNER" link set ei down || bail "ip link set ei down"
+	before=$(cpu_ticks inner)
+	sleep 1
+	after=$(cpu_ticks inner)
+	check "inner stays up while its link is down" alive inner
+	check "... and idle (under 30 ticks of CPU in a second)" \
+	    test $((after - before)) -lt 30
+	ip -n "$E2E_NS_INNER" link set ei up || bail "ip link set ei up"
+	for i in 1 2 3; do
+		sleep 0.5
+		post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+		[ "$STATUS" = 200 ] && break
+	done
+	is "a query crosses again once the link is back" "$STATUS" 200
+}
+
+# cpu_ticks NAME: user + system clock ticks NAME's process has used.
+cpu_ticks()
+{
+	sed 's/^.*) //' "/proc/${E2E_PID[$1]}/stat" | awk '{ print $12 + $13 }'
 }
 
 # The netdev table of each side's ruleset from `isogate nft` (the rest
