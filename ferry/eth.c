@@ -40,14 +40,14 @@ struct eth {
 	int			 connected;	/* TX */
 	char			 ifname[IF_NAMESIZE];
 	uint8_t			 mac[6];
-	uint32_t		 mtu;		/* bytes after the Ethernet header */
+	uint32_t		 mtu;		/* after the Ethernet header */
 	struct ferry_link	 link;
 
 	/* TX */
 	uint32_t		 session;
 	uint64_t		 msg;		/* the last msg sent whole */
-	uint32_t		 done;		/* packets of msg + 1 already sent */
-	uint64_t		 pace_ns;	/* when the next packet may go */
+	uint32_t		 done;		/* packets of msg + 1 sent */
+	uint64_t		 pace_ns;	/* next packet not before */
 	struct ferry_link_stats	 st;
 
 	/* RX */
@@ -302,7 +302,7 @@ eth_put(struct eth *e, size_t data_len)
 	int	 saved;
 
 	eth_pace(e);
-	memset(e->pkt, 0xff, 6);		/* broadcast: no ARP on the link */
+	memset(e->pkt, 0xff, 6);	/* broadcast: no ARP on the link */
 	memcpy(e->pkt + 6, e->mac, 6);
 	e->pkt[12] = ETH_FERRY_TYPE >> 8;
 	e->pkt[13] = ETH_FERRY_TYPE & 0xff;

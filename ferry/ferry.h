@@ -114,8 +114,8 @@ int	 seal_decode(const struct frame *, struct seal *ret);
  * ignore them. Zero fields take the defaults.
  */
 struct ferry_link {
-	uint32_t	 copies;	/* each link packet sent this many times */
-	uint32_t	 rate;		/* link packets per second; 0 unlimited */
+	uint32_t	 copies;	/* each link packet sent N times */
+	uint32_t	 rate;		/* link packets/s; 0 unlimited */
 	uint32_t	 timeout_ms;	/* reassembly and reorder wait */
 	uint32_t	 seal;		/* sender: frames per seal at most, 1..
 					 * FERRY_SEAL_EVERY; 0 the default */
@@ -132,7 +132,7 @@ struct ferry_link_stats {
 	uint64_t	 duplicates;	/* copies dropped (RX) */
 	uint64_t	 lost;		/* frames given up on (RX) */
 	uint64_t	 malformed;	/* link packets that do not parse */
-	uint64_t	 oversized;	/* fragment count or total over limits */
+	uint64_t	 oversized;	/* fragment count, length too big */
 	uint64_t	 out_of_window;	/* msg too far ahead */
 	uint64_t	 evicted;	/* partial frames dropped for room */
 	uint64_t	 heartbeats;
@@ -213,7 +213,7 @@ int	 chan_rx_configure(struct chan_rx *, const struct ferry_link *);
 struct chan_rx_stats {
 	uint64_t		 delivered;	/* CHAN_OK and CHAN_DIGEST */
 	uint64_t		 lost;		/* seqs never seen */
-	uint64_t		 refused;	/* reported with another verdict */
+	uint64_t		 refused;	/* reported otherwise */
 	uint64_t		 restarts;	/* new epochs adopted */
 	struct ferry_link_stats	 link;
 };

@@ -80,7 +80,7 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 		    h.offset + h.data_len >= h.total :
 		    h.offset + h.data_len != h.total)
 			return -EBADMSG;
-		/* Ethernet pads short frames: bytes past data_len are padding. */
+		/* Ethernet pads short frames: bytes past data_len. */
 		if (reader_get_bytes(&rd, h.data_len, &data) != 0)
 			return -EBADMSG;
 		break;
@@ -137,7 +137,8 @@ frag_session(struct frag_rx *fr, uint32_t id, uint64_t now)
 	}
 	if (old->used) {
 		for (i = 0; i < FRAG_SLOTS_MAX; i++)
-			if (fr->slots[i].used && fr->slots[i].session == old->id)
+			if (fr->slots[i].used &&
+			    fr->slots[i].session == old->id)
 				frag_slot_free(fr, &fr->slots[i]);
 	}
 	/* More than one session heard: the sender restarted (or another

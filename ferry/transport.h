@@ -107,7 +107,7 @@ struct frag_slot {
 	uint16_t	 nhave;
 	uint32_t	 total;
 	uint32_t	 got;		/* bytes received */
-	uint32_t	 room;		/* bytes in each fragment but the last */
+	uint32_t	 room;		/* bytes in each but the last */
 	uint64_t	 first_ns;	/* first fragment heard */
 	uint8_t		 have[FRAG_COUNT_MAX / 8];
 	uint8_t		*data;		/* total bytes */

@@ -509,7 +509,7 @@ parse_field_enum(struct pstate *ps, char *value, const struct ploc *loc)
 	free(value);
 }
 
-static struct side *
+struct side *
 side_current(struct pstate *ps)
 {
 	if (ps->side_sel == 0)
@@ -839,70 +839,6 @@ parse_guard_opt(struct pstate *ps, enum guard_opt opt, int64_t v,
 		s->guard.conns = (uint32_t)v;
 		break;
 	}
-}
-
-/* `link [diode] [copies N] [rate N/s] [seal N] [timeout DURATION]`, in either side
- * block: the settings of the eth: ferry (docs/ferry.md). */
-void
-parse_side_link(struct pstate *ps, const struct ploc *loc)
-{
-	struct side	*s = side_current(ps);
-
-	ps->link_dup = s->link.present;
-	if (s->link.present) {
-		pstate_error(ps, loc, "link given twice");
-		return;
-	}
-	s->link.present = 1;
-	s->link.copies = 1;
-	s->link.timeout_ms = LINK_TIMEOUT_DEFAULT;
-}
-
-void
-parse_link_opt(struct pstate *ps, enum link_opt opt, int64_t v, char *word,
-    const struct ploc *loc)
-{
-	struct side	*s = side_current(ps);
-	uint32_t	 ms;
-
-	if (!s->link.present || ps->link_dup)
-		goto out;		/* "given twice" was reported */
-	switch (opt) {
-	case LINK_DIODE:
-		s->link.diode = 1;
-		break;
-	case LINK_COPIES:
-		if (v < 1 || v > LINK_COPIES_MAX)
-			pstate_error(ps, loc, "link copies must be 1..%d",
-			    LINK_COPIES_MAX);
-		else
-			s->link.copies = (uint32_t)v;
-		break;
-	case LINK_RATE:
-		if (v < 1 || v > LINK_RATE_MAX)
-			pstate_error(ps, loc, "link rate must be 1..%d/s",
-			    LINK_RATE_MAX);
-		else
-			s->link.rate = (uint32_t)v;
-		break;
-	case LINK_SEAL:
-		if (v < 1 || v > LINK_SEAL_MAX)
-			pstate_error(ps, loc, "link seal must be 1..%d frames",
-			    LINK_SEAL_MAX);
-		else
-			s->link.seal = (uint32_t)v;
-		break;
-	case LINK_TIMEOUT:
-		if (check_duration(word, &ms) != 0 ||
-		    ms > LINK_TIMEOUT_MAX)
-			pstate_error(ps, loc, "invalid link timeout '%s' "
-			    "(1ms..60s)", QUOTE(word));
-		else
-			s->link.timeout_ms = ms;
-		break;
-	}
- out:
-	free(word);
 }
 
 /* NK, NM, NG (bytes, powers of 1024) or Ns, Nm, Nh, Nd (seconds). */

@@ -753,38 +753,6 @@ check_key_files(struct pstate *ps, int inner)
 	check_tls_file(ps, "crl", s->tls.crl);
 }
 
-/*
- * A diode link carries the inward channel only: nothing can come back, so
- * both sides must know (outer answers 202 without an ack, inner sends
- * nothing), and a message that waits for a reply could never get one.
- */
-static void
-check_diode(struct pstate *ps)
-{
-	struct policy	*p = ps->p;
-	struct ploc	 loc;
-	size_t		 i;
-
-	if (!p->outer.link.diode && !p->inner.link.diode)
-		return;
-	if (p->outer.present && p->inner.present &&
-	    p->outer.link.diode != p->inner.link.diode) {
-		loc.file = p->outer.link.diode ? p->outer.file : p->inner.file;
-		loc.line = p->outer.link.diode ? p->outer.line : p->inner.line;
-		pstate_error(ps, &loc, "link diode must be said in both the "
-		    "outer and the inner block");
-	}
-	for (i = 0; i < p->nmessages; i++) {
-		if (p->messages[i].oneway)
-			continue;
-		loc.file = p->messages[i].file;
-		loc.line = p->messages[i].line;
-		pstate_error(ps, &loc, "message %s expects a reply, but the "
-		    "link is a diode (one-way messages only)",
-		    p->messages[i].name);
-	}
-}
-
 /* What needs the whole policy: cross references, duplicates, required
  * items, and the sort order that lookups and the canonical form rely on. */
 void

@@ -163,10 +163,6 @@ void	 parse_side_tls(struct pstate *, const char *, char *,
 void	 parse_side_database(struct pstate *, char *, char *,
 	    const struct ploc *);
 enum guard_opt { GUARD_RATE, GUARD_BURST, GUARD_CONNECTIONS };
-enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT, LINK_SEAL };
-void	 parse_side_link(struct pstate *, const struct ploc *);
-void	 parse_link_opt(struct pstate *, enum link_opt, int64_t, char *,
-	    const struct ploc *);
 void	 parse_side_user(struct pstate *, char *, const struct ploc *);
 void	 parse_side_limit(struct pstate *, char *, char *, int64_t,
 	    const struct ploc *);
@@ -177,6 +173,16 @@ void	 parse_side_statement(struct pstate *, char *, char *,
 	    const struct ploc *);
 void	 parse_side_audit(struct pstate *, char *, char *, int64_t,
 	    const struct ploc *);
+/* The side block being read (a scratch one after an error). */
+struct side *side_current(struct pstate *);
+
+/* link.c */
+enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT, LINK_SEAL };
+void	 parse_side_link(struct pstate *, const struct ploc *);
+void	 parse_link_opt(struct pstate *, enum link_opt, int64_t, char *,
+	    const struct ploc *);
+/* With `link diode`: both sides say it, and every message is one-way. */
+void	 check_diode(struct pstate *);
 
 /* check.c */
 extern const char *const side_item_names[SIDE_NITEMS];

@@ -176,11 +176,11 @@ struct side {
 	size_t		 nstatements;
 	char		*user;		/* drop to this user, or NULL */
 	struct guard	 guard;		/* outer only */
-	struct side_link {		/* `link …`: the eth: ferry's settings */
+	struct side_link {		/* `link …`: ferry link settings */
 		int	 present;
-		int	 diode;		/* inward only; both sides must say so */
+		int	 diode;		/* inward only; said on both sides */
 		uint32_t copies;	/* sender: each link packet N times */
-		uint32_t rate;		/* sender: link packets/s, 0 unlimited */
+		uint32_t rate;		/* sender: packets/s, 0 unlimited */
 		uint32_t timeout_ms;	/* receiver: reorder/reassembly wait */
 		uint32_t seal;		/* sender: frames per seal, 0 default */
 	}		 link;
