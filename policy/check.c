@@ -248,7 +248,7 @@ check_pattern(const char *s, const char **why)
 {
 	uint64_t	 cost[PATTERN_DEPTH_MAX + 1], last = 0, m, n;
 	size_t		 i, e;
-	int		 depth = 0;
+	int		 depth = 0, q, prevq = 0, stacked = 0;
 	char		*end;
 
 	if (strlen(s) > PATTERN_LEN_MAX) {
@@ -257,6 +257,15 @@ check_pattern(const char *s, const char **why)
 	}
 	cost[0] = 0;
 	for (i = 0; s[i] != '\0'; i++) {
+		/* POSIX leaves a repetition of a repetition undefined, and
+		 * glibc's regcomp takes minutes over some stacked ones that
+		 * the cost below does not see ("(a{0}){10}+++++"). Refused
+		 * after the cost check, whose message comes first. */
+		q = s[i] == '+' || s[i] == '*' || s[i] == '?';
+		if ((q || (s[i] == '{' && s[i + 1] >= '0' &&
+		    s[i + 1] <= '9')) && prevq)
+			stacked = 1;
+		prevq = q;
 		switch (s[i]) {
 		case '(':
 			if (depth == PATTERN_DEPTH_MAX) {
@@ -324,6 +333,10 @@ check_pattern(const char *s, const char **why)
 			*why = "too complex (repetitions expand too far)";
 			return -EINVAL;
 		}
+	}
+	if (stacked) {
+		*why = "a repetition repeated (such as ++, *? or +{2})";
+		return -EINVAL;
 	}
 	return 0;
 }
