@@ -41,7 +41,9 @@ case $ISOGATE_BIN in
 esac
 export ISOGATE_BIN
 # 1 when the daemons are the sanitizer build: scripts may scale their load.
+# shellcheck disable=SC2034 # used by the test scripts
 E2E_ASAN=0
+# shellcheck disable=SC2034
 case $ISOGATE_BIN in
 */asan/*) E2E_ASAN=1 ;;
 esac
