@@ -249,7 +249,11 @@ frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 	if (h.type == FRAG_HEARTBEAT) {
 		fr->st.heartbeats++;
 		/* Everything up to h.msg was sent: what is missing below it
-		 * is lost, not late, once the timeout has passed. */
+		 * is lost, not late, once the timeout has passed. As for
+		 * data, no further than the window: a forged heartbeat must
+		 * not skip the session past every genuine msg to come. */
+		if (h.msg >= ss->next && h.msg - ss->next >= FRAG_WINDOW)
+			h.msg = ss->next + FRAG_WINDOW - 1;
 		if (h.msg > ss->sent)
 			ss->sent = h.msg;
 		if (ss->sent >= ss->next && ss->hb_ns == 0)

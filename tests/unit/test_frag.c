@@ -354,6 +354,24 @@ test_window(void **state)
 	assert_true(fr->st.lost == 5 + FRAG_WINDOW - 1);
 }
 
+/* A heartbeat far ahead moves the session no further than the window. */
+static void
+test_heartbeat_window(void **state)
+{
+	size_t	 len;
+
+	(void)state;
+	len = mk_hb(6, UINT64_MAX);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	assert_int_equal(frag_rx_release(fr, 1 + 50 * MS, &out), 0);
+	assert_true(fr->st.lost == FRAG_WINDOW);
+	/* msg FRAG_WINDOW + 1 is the next one awaited, and comes. */
+	len = mk(6, FRAG_WINDOW + 1, 10, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 2 + 50 * MS), 0);
+	assert_int_equal(frag_rx_release(fr, 2 + 50 * MS, &out), 0);
+	assert_int_equal(out.len, 10);
+}
+
 /* Every slot full of complete frames behind a gap: the next new frame is
  * refused with -ENOBUFS, and the release gives the gap up at once. */
 static void
@@ -423,6 +441,7 @@ main(void)
 		T(test_overlap),
 		T(test_window),
 		T(test_stuck),
+		T(test_heartbeat_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
