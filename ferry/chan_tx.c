@@ -36,6 +36,11 @@ struct chan_tx {
 	unsigned int		 unsealed;	/* frames since the last seal */
 	uint8_t			 chain[SHA256_LEN];
 	uint8_t			 sealed_chain[SHA256_LEN];
+
+	/* Durable transports: the last frame on disk, and the chain after
+	 * it, where a failed commit rewinds to. */
+	uint64_t		 durable_seq;
+	uint8_t			 durable_chain[SHA256_LEN];
 };
 
 /*
@@ -107,6 +112,7 @@ chan_tx_open(const char *endpoint, enum ferry_dir dir, EVP_PKEY *key,
 	if ((r = chain_init(tx->md, dir, tx->epoch, tx->chain)) != 0)
 		goto fail;
 	memcpy(tx->sealed_chain, tx->chain, SHA256_LEN);
+	memcpy(tx->durable_chain, tx->chain, SHA256_LEN);
 	if (EVP_PKEY_up_ref(key) != 1) {
 		r = -EIO;
 		goto fail;
@@ -148,6 +154,18 @@ uint32_t
 chan_tx_epoch(const struct chan_tx *tx)
 {
 	return tx->epoch;
+}
+
+uint64_t
+chan_tx_seq(const struct chan_tx *tx)
+{
+	return tx->seq;
+}
+
+int
+chan_tx_durable(const struct chan_tx *tx)
+{
+	return tx->t->ops->commit != NULL;
 }
 
 /* Appends a seal over the unsealed frames; the room for it is reserved. */
@@ -241,6 +259,17 @@ chan_tx_send(struct chan_tx *tx, uint8_t kind, const uint8_t id[ID_LEN],
 	return 0;
 }
 
+/* A durable transport lost the unit being written: the frames in it were
+ * never sent, so seq and chain go back to the last durable frame. */
+static void
+chan_tx_rewind(struct chan_tx *tx)
+{
+	tx->seq = tx->durable_seq;
+	memcpy(tx->chain, tx->durable_chain, SHA256_LEN);
+	memcpy(tx->sealed_chain, tx->durable_chain, SHA256_LEN);
+	tx->unsealed = 0;
+}
+
 int
 chan_tx_flush(struct chan_tx *tx)
 {
@@ -267,13 +296,57 @@ chan_tx_flush(struct chan_tx *tx)
 			tx->out_off = 0;
 			tx->t->ops->disconnect(tx->t);
 			tx->connected = 0;
+			if (tx->t->ops->commit != NULL)
+				chan_tx_rewind(tx);
 			return r;
 		}
 		tx->out_off += n;
 	}
 	buf_reset(&tx->out);
 	tx->out_off = 0;
+	if (tx->t->ops->commit == NULL)
+		return 0;
+	/* Everything written is sealed: one unit, one fsync. */
+	if ((r = tx->t->ops->commit(tx->t, tx->epoch, tx->seq)) != 0) {
+		chan_tx_rewind(tx);
+		return r;
+	}
+	tx->durable_seq = tx->seq;
+	memcpy(tx->durable_chain, tx->chain, SHA256_LEN);
 	return 0;
+}
+
+struct chan_tx_replay {
+	struct chan_rx	*rx;
+	chan_rx_cb	*cb;
+	void		*arg;
+};
+
+static int
+chan_tx_replay_unit(void *arg, const uint8_t *p, size_t len)
+{
+	struct chan_tx_replay	*rp = arg;
+
+	return chan_rx_feed(rp->rx, p, len, rp->cb, rp->arg);
+}
+
+int
+chan_tx_stored(struct chan_tx *tx, chan_rx_cb *cb, void *arg)
+{
+	struct chan_tx_replay	 rp;
+	int			 r;
+
+	if (tx->t->ops->stored == NULL)
+		return 0;
+	/* The key pair verifies its own seals. */
+	if ((r = chan_rx_open(NULL, tx->dir, tx->key, tx->digest, NULL,
+	    &rp.rx)) != 0)
+		return r;
+	rp.cb = cb;
+	rp.arg = arg;
+	r = tx->t->ops->stored(tx->t, chan_tx_replay_unit, &rp);
+	chan_rx_close(rp.rx);
+	return r;
 }
 
 void

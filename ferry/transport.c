@@ -9,6 +9,7 @@
 
 static const struct transport_ops *const transports[] = {
 	&fifo_transport_ops,
+	&spool_transport_ops,
 };
 
 int

@@ -518,6 +518,12 @@ side_current(struct pstate *ps)
 	return &ps->scratch_side;
 }
 
+struct side *
+parse_side_current(struct pstate *ps)
+{
+	return side_current(ps);
+}
+
 void
 parse_side_begin(struct pstate *ps, int inner, const struct ploc *loc)
 {
@@ -791,7 +797,7 @@ parse_guard_opt(struct pstate *ps, enum guard_opt opt, int64_t v,
 }
 
 /* NK, NM, NG (bytes, powers of 1024) or Ns, Nm, Nh, Nd (seconds). */
-static int
+int
 audit_rotate_value(const char *w, uint64_t *ret_bytes, uint32_t *ret_secs)
 {
 	char		 digits[16];
