@@ -109,6 +109,33 @@ int	 seal_encode(struct buf *, const struct seal *);
 /* Parses a decoded SEAL frame; -EBADMSG unless its shape is exact. */
 int	 seal_decode(const struct frame *, struct seal *ret);
 
+/*
+ * beat.c: the payload of a heartbeat frame, 28 bytes LE: the time of the
+ * last heartbeat received from the other side and when it came (0, 0 if
+ * none yet; both in ns, the sender's and the receiver's clock), and the
+ * sender's receiving position on the other channel (epoch, last seq), so
+ * that the other side knows what was consumed.
+ */
+#define BEAT_LEN	28
+struct beat {
+	uint64_t	 echo_time;
+	uint64_t	 echo_rx;
+	uint32_t	 pos_epoch;
+	uint64_t	 pos_seq;
+};
+int	 beat_encode(const struct beat *, struct buf *out);
+/* -EBADMSG unless exactly BEAT_LEN bytes with a consistent echo. */
+int	 beat_decode(const uint8_t *untrusted, size_t len, struct beat *ret);
+/*
+ * From a heartbeat sent at t3 (the other side's clock) and received at t4
+ * (ours): *ret_offset, the other clock minus ours, and *ret_delay, the
+ * round trip (ns). 1 when the clocks differ by more than tol_ns for sure,
+ * 0 when they agree within it for sure, -EAGAIN when there is no echo yet
+ * or the delay is too long to tell.
+ */
+int	 beat_skew(const struct beat *, uint64_t t3, uint64_t t4,
+	    uint64_t tol_ns, int64_t *ret_offset, int64_t *ret_delay);
+
 /* Receiver verdicts, passed to chan_rx_cb. */
 enum chan_verdict {
 	CHAN_OK = 0,		/* sealed, in sequence, digest matches */

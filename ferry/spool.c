@@ -271,7 +271,8 @@ spool_scan(struct spool *sp)
 	int			 fd;
 
 	sp->nscan = sp->scan_off = 0;
-	if ((fd = dup(sp->dirfd)) == -1)
+	if ((fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
 		return -errno;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -474,7 +475,8 @@ spool_after(struct spool *sp, struct spool_unit *last)
 	DIR			*d;
 	int			 fd, found = 0;
 
-	if ((fd = dup(sp->dirfd)) == -1)
+	if ((fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
 		return -errno;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -34,6 +35,10 @@ struct daemon {
 	struct event	*ev_sigterm;
 	struct event	*ev_sigint;
 	struct event	*ev_audit;	/* checkpoints when idle */
+	struct event	*ev_beat;	/* heartbeats */
+	struct event	*ev_prune;	/* applied ids past `ferry keep` */
+	uint64_t	 ticks;
+	uint32_t	 keep_secs;
 	int		 tx_up;
 	int		 loss_logged;
 };
@@ -145,21 +150,122 @@ daemon_connect(struct daemon *d)
 	return 0;
 }
 
+/* Inner's heartbeat: the echo of outer's last one and how far the inward
+ * channel has been consumed (outer resends what was lost before that). */
+static void
+daemon_beat(struct daemon *d)
+{
+	struct beat	 b;
+	struct buf	 p;
+
+	if (!d->tx_up)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.echo_time = d->in.beat_echo_time;
+	b.echo_rx = d->in.beat_echo_rx;
+	chan_rx_position(d->rx, &b.pos_epoch, &b.pos_seq);
+	buf_init(&p, BEAT_LEN);
+	if (beat_encode(&b, &p) == 0)
+		(void)daemon_send(d, FRAME_HEARTBEAT, NULL, "", "", p.data,
+		    p.len);
+	buf_free(&p);
+	daemon_flush(d);
+}
+
+static void
+daemon_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	d->ticks++;
+	/* A quiet outer gets one heartbeat in ten: a stopped reader must
+	 * not find thousands of them in its spool. */
+	if (mono_ms() - d->in.beat_heard_ms <=
+	    (uint64_t)INNER_SILENT_BEATS * d->in.beat_ms ||
+	    d->ticks % 10 == 0)
+		daemon_beat(d);
+}
+
+static void
+daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	int64_t		 n;
+
+	(void)fd;
+	(void)what;
+	n = exec_prune(d->in.exec, (int64_t)time(NULL) - d->keep_secs);
+	if (n > 0)
+		log_info("applied ids: %lld older than %us forgotten",
+		    (long long)n, d->keep_secs);
+	else if (n < 0 && n != -EBUSY)
+		log_warnx("applied ids: cannot prune: %s", strerror((int)-n));
+}
+
+/* A spool unit whose frames failed verification goes to quarantine/. */
+static void
+daemon_release(struct daemon *d)
+{
+	struct audit_record	 rec;
+	int			 r, bad = d->in.unit_bad;
+
+	d->in.unit_bad = 0;
+	if ((r = chan_rx_release(d->rx, bad)) != 0) {
+		log_warnx("inward: release: %s", strerror(-r));
+		return;
+	}
+	if (!bad)
+		return;
+	log_warnx("inward spool: a file failed verification and was moved "
+	    "to quarantine/");
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "ferry";
+	rec.decision = "deny";
+	rec.reason = "quarantined";
+	rec.size = rec.rows = rec.latency_us = -1;
+	if (audit_append(d->in.audit, &rec) != 0)
+		log_warnx("audit append failed");
+}
+
+/* One read: deliver, commit, then acks and replies leave. */
+static int
+daemon_read(struct daemon *d)
+{
+	int	 r;
+
+	r = chan_rx_read(d->rx, inner_frame, &d->in);
+	/* The batch's one-ways become durable before any ack is queued. */
+	exec_commit(d->in.exec);
+	if (d->in.beat_now) {
+		d->in.beat_now = 0;
+		daemon_beat(d);
+	}
+	daemon_flush(d);
+	return r;
+}
+
 static void
 daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	int		 r;
+	int		 r, n = 0;
 
 	(void)fd;
 	(void)what;
 	/* Outer is evidently there: try now rather than lose these replies. */
 	if (!d->tx_up)
 		(void)daemon_connect(d);
-	r = chan_rx_read(d->rx, inner_frame, &d->in);
-	/* The batch's one-ways become durable before any ack is queued. */
-	exec_commit(d->in.exec);
-	daemon_flush(d);
+	/* A durable ferry hands one unit per read: released once committed
+	 * (a crash before reads it again: applied ids make that harmless). */
+	while ((r = daemon_read(d)) == 1) {
+		daemon_release(d);
+		if (++n == 64) {
+			event_active(d->ev_rx, EV_READ, 0);
+			return;
+		}
+	}
 	if (r == -EPIPE) {
 		/* The writer left and the transport reopened: a new fd. */
 		if (daemon_arm_rx(d) != 0)
@@ -267,7 +373,8 @@ daemon_start(struct daemon *d, const char *path)
 	char			*errors = NULL, hex[2 * SHA256_LEN + 1];
 	struct audit		*audit;
 	struct exec		*exec;
-	struct timeval		 audit_tv = { 1, 0 };
+	struct timeval		 audit_tv = { 1, 0 }, beat_tv;
+	struct timeval		 prune_tv = { 60, 0 };
 	int			 r;
 
 	if ((r = policy_load(path, POLICY_CHECK_FILES, &d->pol,
@@ -323,8 +430,28 @@ daemon_start(struct daemon *d, const char *path)
 	if ((r = chan_tx_open(s->outward, FERRY_OUTWARD, d->key,
 	    d->pol->digest, s->state, &d->tx)) != 0)
 		fatalx("outward %s: %s", s->outward, strerror(-r));
+	if (s->ferry_set.archive && (r = chan_rx_archive(d->rx, 1)) != 0)
+		fatalx("inward %s: ferry archive: %s", s->inward,
+		    strerror(-r));
 	if (daemon_arm_rx(d) != 0)
 		fatalx("inward %s: no descriptor", s->inward);
+	event_active(d->ev_rx, EV_READ, 0);	/* what is already stored */
+	d->in.beat_ms = s->ferry_set.heartbeat_ms ?
+	    s->ferry_set.heartbeat_ms : FERRY_HEARTBEAT_DEFAULT;
+	d->in.skew_ms = s->ferry_set.skew_ms ? s->ferry_set.skew_ms :
+	    FERRY_SKEW_DEFAULT;
+	d->in.skewed = -1;
+	d->keep_secs = s->ferry_set.keep_secs ? s->ferry_set.keep_secs :
+	    FERRY_KEEP_DEFAULT;
+	beat_tv.tv_sec = d->in.beat_ms / 1000;
+	beat_tv.tv_usec = (d->in.beat_ms % 1000) * 1000;
+	if ((d->ev_beat = event_new(d->base, -1, EV_PERSIST, daemon_beat_cb,
+	    d)) == NULL || event_add(d->ev_beat, &beat_tv) != 0 ||
+	    (d->ev_prune = event_new(d->base, -1, EV_PERSIST,
+	    daemon_prune_cb, d)) == NULL ||
+	    event_add(d->ev_prune, &prune_tv) != 0)
+		fatalx("cannot set up the heartbeat timers");
+	daemon_prune_cb(-1, 0, d);
 	/* Outer may start later: keep trying until it is there. */
 	if (daemon_connect(d) != 0)
 		daemon_retry_later(d);
@@ -410,6 +537,8 @@ daemon_stop(struct daemon *d)
 	if (d->ev_tx != NULL)
 		event_free(d->ev_tx);
 	event_free(d->ev_retry);
+	event_free(d->ev_beat);
+	event_free(d->ev_prune);
 	event_free(d->ev_sigterm);
 	event_free(d->ev_sigint);
 	chan_rx_close(d->rx);

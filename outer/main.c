@@ -64,6 +64,13 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	if (chan_tx_fd(o->tx) == -1)
 		return;
 	r = chan_tx_flush(o->tx);
+	if (chan_tx_durable(o->tx) && r != -EAGAIN) {
+		/* On disk (202s), or never sent (503s). */
+		exchange_durable(o, r);
+		deliver_flushed(o, r);
+		if (r != 0 && chan_tx_fd(o->tx) != -1)
+			return;
+	}
 	if (r == -EAGAIN) {
 		if (o->tx_ev != NULL)
 			event_add(o->tx_ev, NULL);
@@ -136,15 +143,46 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 		retry_later(o);
 }
 
+/* A spool unit whose frames failed verification goes to quarantine/. */
+static void
+rx_release(struct outer *o)
+{
+	struct audit_record	 rec;
+	int			 r, bad = o->rx_bad;
+
+	o->rx_bad = 0;
+	if ((r = chan_rx_release(o->rx, bad)) != 0)
+		log_warnx("outward ferry: release: %s", strerror(-r));
+	else if (bad) {
+		log_warnx("outward spool: a file failed verification and was "
+		    "moved to quarantine/");
+		memset(&rec, 0, sizeof(rec));
+		rec.event = "ferry";
+		rec.decision = "deny";
+		rec.reason = "quarantined";
+		rec.size = rec.rows = rec.latency_us = -1;
+		if (audit_append(o->audit, &rec) != 0)
+			log_warn("audit append");
+	}
+}
+
 static void
 rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct outer	*o = arg;
-	int		 r;
+	int		 r, n = 0;
 
 	(void)fd;
 	(void)what;
-	r = chan_rx_read(o->rx, exchange_frame, o);
+	/* A durable ferry hands one unit per read: release each once its
+	 * frames are handled, and come back later after a few. */
+	while ((r = chan_rx_read(o->rx, exchange_frame, o)) == 1) {
+		rx_release(o);
+		if (++n == 64) {
+			event_active(o->rx_ev, EV_READ, 0);
+			return;
+		}
+	}
 	if (r == -EPIPE) {
 		/* The writer left and the FIFO was reopened: a new fd. */
 		if (rx_arm(o) != 0) {
@@ -314,6 +352,10 @@ main(int argc, char **argv)
 		fatalx("inward ferry %s: %s", o.policy->outer.inward,
 		    strerror(-r));
 	outer_init_exchanges(&o);
+	if (o.policy->outer.ferry_set.archive &&
+	    (r = chan_rx_archive(o.rx, 1)) != 0)
+		fatalx("outward ferry %s: ferry archive: %s",
+		    o.policy->outer.outward, strerror(-r));
 
 	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
 	o.retry_ev = evtimer_new(o.base, retry_cb, &o);
@@ -328,6 +370,9 @@ main(int argc, char **argv)
 		fatalx("cannot set up events");
 	if (rx_arm(&o) != 0)
 		retry_later(&o);
+	else
+		event_active(o.rx_ev, EV_READ, 0);	/* what is stored */
+	deliver_init(&o);
 	if ((r = front_tls_init(&o, why, sizeof(why))) != 0)
 		fatalx("listen %s tls: %s", o.policy->outer.listen, why);
 	if ((r = front_listen(&o, o.policy->outer.listen)) != 0)
@@ -345,6 +390,8 @@ main(int argc, char **argv)
 
 	guard_stop(&o);
 	evconnlistener_free(o.listener);
+	if (chan_tx_durable(o.tx))	/* what is written gets its 202 */
+		exchange_durable(&o, chan_tx_flush(o.tx));
 	exchange_fail_all(&o, 503, "unavailable", "the gateway is stopping");
 	front_close_all(&o);
 	front_tls_free(&o);
@@ -364,6 +411,7 @@ main(int argc, char **argv)
 	audit_close(o.audit);	/* signs its last checkpoint: before the key */
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(peer_key);
+	deliver_free(&o);
 	free(o.pending);
 	free(o.buckets);
 	buf_free(&o.resp);
