@@ -252,11 +252,24 @@ wait_log()
 	return 1
 }
 
+# e2e_sanitized: the daemons are the sanitizer build (slower: a script may
+# scale its load down).
+e2e_sanitized()
+{
+	case $ISOGATE_BIN in
+	*/asan/*|*/asan) return 0 ;;
+	esac
+	return 1
+}
+
+# E2E_WRAP: words put before a daemon's command (e.g. nsenter into a mount
+# namespace); the daemon must exec from it, so that its pid is the one kept.
 start_daemon()
 {
 	local name=$1 port _
 	for _ in 1 2 3; do
-		e2e_spawn "$name" "$ISOGATE_BIN/isogate-$name" -f "$E2E_POLICY"
+		# shellcheck disable=SC2086 # E2E_WRAP: words on purpose
+		e2e_spawn "$name" ${E2E_WRAP:-} "$ISOGATE_BIN/isogate-$name" -f "$E2E_POLICY"
 		wait_log "$name" ready && return 0
 		# The free port may have been taken meanwhile: take another.
 		if [ "$name" != outer ] || alive outer ||
