@@ -382,12 +382,35 @@ spool_recv(struct transport *t, uint8_t *p, size_t len, size_t *ret_n)
 	return r;
 }
 
+/* Moves the current unit into to/, never over an earlier one of the same
+ * name (a replayed file is evidence too): NAME, NAME.1, … NAME.99. */
+static int
+spool_move(struct spool *sp, const char *to)
+{
+	char	 dst[SPOOL_NAME_LEN + 32];
+	int	 i;
+
+	for (i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(dst, sizeof(dst), "%s/%s", to, sp->cur);
+		else
+			snprintf(dst, sizeof(dst), "%s/%s.%d", to, sp->cur, i);
+		if (renameat2(sp->dirfd, sp->cur, sp->dirfd, dst,
+		    RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == ENOENT)
+			return 0;	/* gone meanwhile */
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 static int
 spool_release(struct transport *t, int quarantine)
 {
 	struct spool	*sp = (struct spool *)t;
 	const char	*to = NULL;
-	char		 dst[SPOOL_NAME_LEN + 32];
 	int		 r = 0;
 
 	if (sp->role != TRANSPORT_RX)
@@ -398,12 +421,9 @@ spool_release(struct transport *t, int quarantine)
 		to = SPOOL_QUARANTINE;
 	else if (sp->archive)
 		to = SPOOL_ARCHIVE;
-	if (to != NULL) {
-		snprintf(dst, sizeof(dst), "%s/%s", to, sp->cur);
-		if (renameat(sp->dirfd, sp->cur, sp->dirfd, dst) == -1 &&
-		    errno != ENOENT)
-			r = -errno;
-	} else if (unlinkat(sp->dirfd, sp->cur, 0) == -1 && errno != ENOENT)
+	if (to != NULL)
+		r = spool_move(sp, to);
+	else if (unlinkat(sp->dirfd, sp->cur, 0) == -1 && errno != ENOENT)
 		r = -errno;
 	if (r != 0) {
 		/* Read again from the start on the next scan. */
