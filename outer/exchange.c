@@ -56,24 +56,31 @@ outer_init_exchanges(struct outer *o)
 {
 	size_t	 i;
 
-	o->npending_slots = 2 * OUTER_PENDING_MAX;
+	size_t	 np = o->policy->npeers ? o->policy->npeers : 1;
+
+	policy_limits(&o->policy->outer, &o->lim);
+	o->http_lim.head_max = o->lim.header_size;
+	o->http_lim.headers_max = o->lim.headers;
+	o->npending_slots = 2 * (size_t)o->lim.pending;
 	o->pending = calloc(o->npending_slots, sizeof(*o->pending));
-	o->buckets = calloc(o->policy->npeers ? o->policy->npeers : 1,
-	    sizeof(*o->buckets));
-	if (o->pending == NULL || o->buckets == NULL)
+	o->buckets = calloc(np, sizeof(*o->buckets));
+	o->peer_conns = calloc(np, sizeof(*o->peer_conns));
+	o->peer_pending = calloc(np, sizeof(*o->peer_pending));
+	if (o->pending == NULL || o->buckets == NULL ||
+	    o->peer_conns == NULL || o->peer_pending == NULL)
 		fatal("calloc");
 	for (i = 0; i < o->policy->npeers; i++) {
 		bucket_init(&o->buckets[i], o->policy->peers[i].burst,
 		    mono_ms());
 	}
 	o->idpool_off = sizeof(o->idpool);
-	/* Heads are a few hundred bytes; bodies at most one payload. */
-	buf_init(&o->resp, HTTP_HEAD_MAX + PAYLOAD_MAX + ID_HEXLEN + 64);
-	o->request_max = HTTP_HEAD_MAX;
+	/* Response heads are a few hundred bytes; bodies one payload. */
+	buf_init(&o->resp, HTTP_HEAD_DEFAULT + PAYLOAD_MAX + ID_HEXLEN + 64);
+	o->request_max = o->lim.header_size;
 	for (i = 0; i < o->policy->nmessages; i++)
-		if (HTTP_HEAD_MAX + o->policy->messages[i].max_body >
+		if (o->lim.header_size + o->policy->messages[i].max_body >
 		    o->request_max)
-			o->request_max = HTTP_HEAD_MAX +
+			o->request_max = o->lim.header_size +
 			    o->policy->messages[i].max_body;
 }
 
@@ -138,6 +145,7 @@ exchange_free(struct exchange *ex)
 	if (ex->durable)
 		dwait_remove(ex->o, ex);
 	free(ex->payload);
+	ex->o->peer_pending[ex->peer - ex->o->policy->peers]--;
 	free(ex);
 }
 
@@ -232,9 +240,16 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 	const struct peer	*peer = conn_peer(c);
 	const struct message	*m;
 	char			 name[POLICY_NAME_MAX + 1];
+	int			 keepalive;
 
 	outer_new_id(o, req->id);
 	req->msg = NULL;
+	/*
+	 * A refusal here closes the connection: the body was not read, and
+	 * its bytes must never be taken for the next request.
+	 */
+	keepalive = req->keepalive;
+	req->keepalive = 0;
 	/* Authenticate before revealing anything about message types. */
 	if (peer == NULL) {
 		deny(o, c, req->id, NULL, 401, "unauthenticated",
@@ -243,9 +258,19 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 		    NULL);
 		return 401;
 	}
+	if (conn_over_limit(c)) {
+		deny(o, c, req->id, NULL, 429, "connection_limit",
+		    "the peer has too many connections open", NULL);
+		return 429;
+	}
 	if (!rate_take(o, peer)) {
 		deny(o, c, req->id, NULL, 429, "rate_limited",
 		    "request rate over the peer's limit", NULL);
+		return 429;
+	}
+	if (o->peer_pending[peer - o->policy->peers] >= o->lim.peer_pending) {
+		deny(o, c, req->id, NULL, 429, "pending_limit",
+		    "the peer has too many exchanges in flight", NULL);
 		return 429;
 	}
 	m = target_message(o, req->target, name, sizeof(name));
@@ -290,6 +315,7 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 	if (req->has_idem && m->oneway)
 		idem_id(peer, m, req->idem, req->id);
 	req->msg = m;
+	req->keepalive = keepalive;
 	return 0;
 }
 
@@ -343,7 +369,7 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		    "the ferry spool is full", NULL);
 		goto out;
 	}
-	if (o->npending >= OUTER_PENDING_MAX ||
+	if (o->npending >= o->lim.pending ||
 	    chan_tx_backlog(o->tx) + clen + 1024 > FERRY_BACKLOG_MAX) {
 		deny(o, c, req->id, m->name, 503, "unavailable",
 		    "too many exchanges in flight", NULL);
@@ -418,6 +444,7 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		o->dwait_n++;
 		o->dwait_bytes += ex->payload_len;
 	}
+	o->peer_pending[ex->peer - o->policy->peers]++;
 	evtimer_assign(&ex->timer, o->base, exchange_timeout, ex);
 	{
 		struct timeval tv = { m->timeout_ms / 1000,

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event_struct.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -32,13 +34,33 @@ enum conn_state {
 	CONN_CLOSING,		/* answered with close: flush output, then free */
 };
 
+/* What the connection's one deadline is for. */
+enum conn_wait {
+	WAIT_NONE,		/* an exchange is in flight: its own timer */
+	WAIT_HANDSHAKE,		/* accept to TLS handshake done */
+	WAIT_IDLE,		/* keep-alive: for the first byte of a request */
+	WAIT_REQUEST,		/* first byte of a request to its last */
+	WAIT_DRAIN,		/* closing: for the client to take the answer */
+};
+
+/* Answers queued but not taken by the client, past which outer reads no
+ * further request from it (a client that sends and never reads). */
+#define CONN_OUTPUT_MAX		(256 * 1024)
+
 struct conn {
 	struct outer		*o;
 	struct bufferevent	*bev;
 	enum conn_state		 state;
+	enum conn_wait		 wait;
+	struct event		 deadline;	/* absolute: never pushed back
+						 * by the bytes that trickle in */
+	struct event		 wake;		/* TLS: the client's first bytes */
+	evutil_socket_t		 fd;		/* until bev owns it */
 	int			 in_process;
 	int			 tls;		/* over TLS */
 	int			 handshaken;	/* TLS handshake completed */
+	int			 counted;	/* in its peer's connections */
+	int			 over_limit;	/* its peer had too many */
 	struct http_req		 req;
 	struct exchange		*ex;
 	const struct peer	*peer;
@@ -54,7 +76,17 @@ conn_free(struct conn *c)
 {
 	if (c->ex != NULL)
 		exchange_conn_gone(c->ex);
-	bufferevent_free(c->bev);
+	if (c->counted)
+		c->o->peer_conns[c->peer - c->o->policy->peers]--;
+	event_del(&c->deadline);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	else {
+		if (c->tls)
+			event_del(&c->wake);
+		if (c->fd != -1)
+			evutil_closesocket(c->fd);
+	}
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -72,12 +104,39 @@ front_close_all(struct outer *o)
 		conn_free(o->conns);
 }
 
+/* Arms the one deadline for what the connection now waits for. */
 static void
-conn_set_timeout(struct conn *c, int seconds)
+conn_wait(struct conn *c, enum conn_wait w)
 {
-	struct timeval	 tv = { seconds, 0 };
+	const struct side_limits *l = &c->o->lim;
+	uint32_t	 ms = 0;
+	struct timeval	 tv;
 
-	bufferevent_set_timeouts(c->bev, seconds > 0 ? &tv : NULL, NULL);
+	c->wait = w;
+	switch (w) {
+	case WAIT_NONE:
+		event_del(&c->deadline);
+		return;
+	case WAIT_HANDSHAKE:
+		ms = l->handshake_ms;
+		break;
+	case WAIT_IDLE:
+		ms = l->idle_ms;
+		break;
+	case WAIT_REQUEST:
+	case WAIT_DRAIN:
+		ms = l->request_ms;
+		break;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(&c->deadline, &tv);
+}
+
+int
+conn_over_limit(const struct conn *c)
+{
+	return c->over_limit;
 }
 
 const char *
@@ -105,7 +164,7 @@ conn_set_exchange(struct conn *c, struct exchange *ex)
 	if (ex != NULL) {
 		c->state = CONN_BUSY;
 		/* The exchange has its own deadline; the client may wait. */
-		conn_set_timeout(c, 0);
+		conn_wait(c, WAIT_NONE);
 	}
 }
 
@@ -147,12 +206,13 @@ conn_respond(struct conn *c, int status, const uint8_t id[ID_LEN],
 	c->ex = NULL;
 	if (!keep) {
 		c->state = CONN_CLOSING;
+		conn_wait(c, WAIT_DRAIN);
 		bufferevent_disable(c->bev, EV_READ);
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}
 	c->state = CONN_HEAD;
-	conn_set_timeout(c, OUTER_IDLE_TIMEOUT);
+	conn_wait(c, WAIT_IDLE);
 	/* A pipelined request may be waiting in the input already. */
 	if (!c->in_process)
 		bufferevent_trigger(c->bev, EV_READ,
@@ -197,12 +257,35 @@ head_error_token(int status)
 	}
 }
 
+/* Audits a request refused before it has an exchange, answers, closes. */
+static void
+conn_refuse(struct conn *c, int status, const char *reason,
+    const char *message)
+{
+	struct audit_record rec;
+	uint8_t		 id[ID_LEN];
+
+	outer_new_id(c->o, id);
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "request";
+	rec.id = id;
+	rec.peer = c->peer ? c->peer->name : NULL;
+	rec.addr = c->addr;
+	rec.decision = "deny";
+	rec.reason = reason;
+	rec.status = status;
+	rec.size = rec.rows = rec.latency_us = -1;
+	if (audit_append(c->o->audit, &rec) != 0)
+		log_warn("audit append");
+	c->state = CONN_CLOSING;
+	conn_error(c, status, id, reason, message, NULL);
+}
+
 static void
 conn_process(struct conn *c)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	struct audit_record rec;
-	uint8_t		 id[ID_LEN];
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	const uint8_t	*p;
 	size_t		 len, n;
 	int		 r, status;
@@ -211,37 +294,30 @@ conn_process(struct conn *c)
 	while (c->state == CONN_HEAD || c->state == CONN_BODY) {
 		len = evbuffer_get_length(in);
 		if (c->state == CONN_HEAD) {
-			if (len == 0)
+			/* A client that does not read its answers gets no
+			 * more of them; its idle deadline runs. */
+			if (len == 0 ||
+			    evbuffer_get_length(out) > CONN_OUTPUT_MAX)
 				break;
-			n = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+			/* The request's deadline runs from its first byte. */
+			if (c->wait == WAIT_IDLE)
+				conn_wait(c, WAIT_REQUEST);
+			n = len < c->o->http_lim.head_max ? len :
+			    c->o->http_lim.head_max;
 			p = evbuffer_pullup(in, (ssize_t)n);
-			r = http_parse_head(p, n, &c->req, &status);
-			if (r == -EAGAIN) {
-				conn_set_timeout(c, OUTER_REQUEST_TIMEOUT);
+			r = http_parse_head(p, n, &c->o->http_lim, &c->req,
+			    &status);
+			if (r == -EAGAIN)
 				break;
-			}
 			if (r != 0) {
-				outer_new_id(c->o, id);
-				memset(&rec, 0, sizeof(rec));
-				rec.event = "request";
-				rec.id = id;
-				rec.peer = c->peer ? c->peer->name : NULL;
-				rec.addr = c->addr;
-				rec.decision = "deny";
-				rec.reason = head_error_token(status);
-				rec.status = status;
-				rec.size = rec.rows = rec.latency_us = -1;
-				audit_append(c->o->audit, &rec);
-				c->state = CONN_CLOSING;
-				conn_error(c, status, id, head_error_token(status),
-				    "malformed or oversized request head", NULL);
+				conn_refuse(c, status, head_error_token(status),
+				    "malformed or oversized request head");
 				break;
 			}
 			evbuffer_drain(in, c->req.head_len);
 			if (exchange_admit(c->o, c, &c->req) != 0)
 				break;
 			c->state = CONN_BODY;
-			conn_set_timeout(c, OUTER_REQUEST_TIMEOUT);
 			if (c->req.expect_continue &&
 			    evbuffer_get_length(in) < (size_t)c->req.content_length)
 				bufferevent_write(c->bev,
@@ -270,9 +346,46 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (c->state == CONN_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	if (c->state == CONN_CLOSING)
 		conn_free(c);
+	else if (c->state == CONN_HEAD && !c->in_process &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) != 0)
+		conn_process(c);	/* held back by CONN_OUTPUT_MAX */
+}
+
+static void
+tls_audit(struct conn *, const struct peer *, const char *);
+
+static void
+conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	switch (c->wait) {
+	case WAIT_HANDSHAKE:
+		tls_audit(c, NULL, "handshake_timeout");
+		break;
+	case WAIT_REQUEST:
+		/* Slowloris, or a body that never comes: on record, 408. */
+		if (c->state == CONN_HEAD || c->state == CONN_BODY) {
+			bufferevent_disable(c->bev, EV_READ);
+			conn_refuse(c, 408, "request_timeout", "the request "
+			    "did not arrive whole within the request timeout");
+			return;
+		}
+		break;
+	case WAIT_IDLE:
+		log_debug("%s: idle timeout, closing", c->addr);
+		break;
+	case WAIT_DRAIN:
+	case WAIT_NONE:
+		break;
+	}
+	conn_free(c);
 }
 
 /* TLS 1.2 suites: forward secret, AEAD; TLS 1.3 keeps OpenSSL's defaults. */
@@ -311,8 +424,6 @@ tls_failure(struct conn *c, short what)
 	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
 		if (first == 0)
 			first = e;
-	if (what & BEV_EVENT_TIMEOUT)
-		return "handshake_timeout";
 	switch ((v = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK)) {
 	case X509_V_OK:
 		break;
@@ -411,6 +522,24 @@ peer_by_cert(const struct policy *p, X509 *cert)
 }
 
 /*
+ * The connection belongs to peer pe. Past the peer's connection limit it
+ * stays open only to be told so: its first request is refused (429).
+ */
+static void
+conn_identified(struct conn *c, const struct peer *pe)
+{
+	uint32_t	*n = &c->o->peer_conns[pe - c->o->policy->peers];
+
+	c->peer = pe;
+	if (*n >= c->o->lim.peer_connections) {
+		c->over_limit = 1;
+		return;
+	}
+	(*n)++;
+	c->counted = 1;
+}
+
+/*
  * The handshake is done and the chain verified (client-ca, CRL): the
  * certificate names the peer, whose address list must also hold the
  * source. Otherwise the connection stays without a peer, and its requests
@@ -423,7 +552,7 @@ tls_identify(struct conn *c)
 	const struct peer *pe;
 
 	c->handshaken = 1;
-	conn_set_timeout(c, OUTER_IDLE_TIMEOUT);
+	conn_wait(c, WAIT_IDLE);
 	pe = peer_by_cert(c->o->policy, SSL_get0_peer_certificate(ssl));
 	if (pe == NULL)
 		tls_audit(c, NULL, "certificate_unknown_peer");
@@ -431,7 +560,7 @@ tls_identify(struct conn *c)
 	    !peer_has_addr(pe, (struct sockaddr *)&c->sa))
 		tls_audit(c, pe, "address_mismatch");
 	else
-		c->peer = pe;
+		conn_identified(c, pe);
 }
 
 static void
@@ -446,27 +575,122 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->tls && !c->handshaken)
 		tls_audit(c, NULL, tls_failure(c, what));
-	else if (what & BEV_EVENT_TIMEOUT) {
-		/* Idle keep-alive, or a request that did not arrive in time. */
-		log_debug("%s: %s timeout, closing", c->addr,
-		    c->state == CONN_HEAD ? "idle" : "request");
+	else if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    c->state != CONN_BUSY &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		/* The client shut its side after its requests: it still gets
+		 * the answers already made. (One still in flight is taken as
+		 * gone: TCP does not tell a half close from a close.) */
+		bufferevent_disable(c->bev, EV_READ);
+		c->state = CONN_CLOSING;
+		conn_wait(c, WAIT_DRAIN);
+		return;
 	}
 	conn_free(c);
 }
 
+/* Reads and writes through c->bev from now on. */
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+conn_start(struct conn *c)
 {
-	struct outer	*o = arg;
-	struct conn	*c;
-	const void	*a;
+	/* Bound what one connection may buffer: one head and the largest
+	 * body any message type may validly have, not the 1 MiB ceiling. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->o->request_max);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* The client of a TLS connection has sent its first bytes: the handshake. */
+static void
+conn_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
 	SSL		*ssl;
+
+	(void)fd;
+	(void)what;
+	if ((ssl = SSL_new(c->o->tls)) == NULL) {
+		log_warnx("SSL_new failed");
+		conn_free(c);
+		return;
+	}
+	c->bev = bufferevent_openssl_socket_new(c->o->base, c->fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		/* With BEV_OPT_CLOSE_ON_FREE libevent has freed ssl, whose
+		 * socket BIO closed the socket. */
+		c->fd = -1;
+		conn_free(c);
+		return;
+	}
+	c->fd = -1;
+	conn_start(c);
+}
+
+/* The connection limit refused one (sa), or a timer asks (NULL): on
+ * record, but at most one record per second, which counts the refusals
+ * since the last (a flood must not become a flood of the journal). */
+static void
+connection_refused(struct outer *o, const struct sockaddr *sa)
+{
+	struct audit_record rec;
+	uint8_t		 id[ID_LEN];
+	char		 addr[INET6_ADDRSTRLEN] = "";
+	uint64_t	 now = mono_ms();
+	const void	*a;
+
+	if (sa != NULL)
+		o->refused++;
+	if (o->refused == 0 ||
+	    (o->refused_at != 0 && now - o->refused_at < 1000))
+		return;
+	if (sa != NULL) {
+		if (sa->sa_family == AF_INET6)
+			a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		else
+			a = &((const struct sockaddr_in *)sa)->sin_addr;
+		inet_ntop(sa->sa_family, a, addr, sizeof(addr));
+	}
+	log_warnx("connection limit (%" PRIu32 ") reached: %" PRIu64
+	    " connection(s) refused%s%s", o->lim.connections, o->refused,
+	    sa != NULL ? ", the latest from " : "", addr);
+	outer_new_id(o, id);
+	memset(&rec, 0, sizeof(rec));
+	rec.event = "connection";
+	rec.id = id;
+	rec.addr = sa != NULL ? addr : NULL;
+	rec.decision = "deny";
+	rec.reason = "connection_limit";
+	rec.size = (int64_t)o->refused;	/* refusals this record stands for */
+	rec.rows = rec.latency_us = -1;
+	if (audit_append(o->audit, &rec) != 0)
+		log_warn("audit append");
+	o->refused = 0;
+	o->refused_at = now;
+}
+
+void
+front_refused_flush(struct outer *o)
+{
+	connection_refused(o, NULL);
+}
+
+void
+front_accept(struct outer *o, evutil_socket_t fd, struct sockaddr *sa,
+    int salen)
+{
+	struct conn	*c;
+	const struct peer *pe;
+	const void	*a;
 	int		 one = 1;
 
-	(void)l;
-	if (o->nconns >= OUTER_CONNS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
-		log_warnx("connection limit reached, refusing a connection");
+	if (o->nconns >= o->lim.connections) {
+		connection_refused(o, sa);
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("calloc");
 		evutil_closesocket(fd);
 		return;
 	}
@@ -479,43 +703,43 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	inet_ntop(sa->sa_family, a, c->addr, sizeof(c->addr));
 	if ((size_t)salen <= sizeof(c->sa))
 		memcpy(&c->sa, sa, (size_t)salen);
-	if (o->tls != NULL) {
-		/* The peer is who the client certificate names. */
-		c->tls = 1;
-		if ((ssl = SSL_new(o->tls)) == NULL) {
-			evutil_closesocket(fd);
-			free(c);
-			return;
-		}
-		c->bev = bufferevent_openssl_socket_new(o->base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL) {
-			/* With BEV_OPT_CLOSE_ON_FREE libevent has freed ssl,
-			 * whose socket BIO closed fd. */
-			free(c);
-			return;
-		}
-	} else {
-		c->peer = policy_peer_by_addr(o->policy, sa);
-		c->bev = bufferevent_socket_new(o->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL) {
-			evutil_closesocket(fd);
-			free(c);
-			return;
-		}
-	}
+	c->fd = fd;
+	evtimer_assign(&c->deadline, o->base, conn_deadline_cb, c);
 	o->nconns++;
 	c->next = o->conns;
 	if (o->conns != NULL)
 		o->conns->prev = c;
 	o->conns = c;
-	/* Bound what one connection may buffer: one head and the largest
-	 * body any message type may validly have, not the 1 MiB ceiling. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, o->request_max);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	conn_set_timeout(c, c->tls ? OUTER_HANDSHAKE_TIMEOUT : OUTER_IDLE_TIMEOUT);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (o->tls != NULL) {
+		/*
+		 * The peer is who the client certificate names. No TLS state
+		 * until the client speaks: a silent connection costs its
+		 * struct conn alone, not an SSL and its buffers.
+		 */
+		c->tls = 1;
+		event_assign(&c->wake, o->base, fd, EV_READ, conn_wake_cb, c);
+		event_add(&c->wake, NULL);
+		conn_wait(c, WAIT_HANDSHAKE);
+		return;
+	}
+	if ((c->bev = bufferevent_socket_new(o->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		conn_free(c);
+		return;
+	}
+	c->fd = -1;
+	if ((pe = policy_peer_by_addr(o->policy, sa)) != NULL)
+		conn_identified(c, pe);
+	conn_wait(c, WAIT_IDLE);
+	conn_start(c);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	(void)l;
+	front_accept(arg, fd, sa, salen);
 }
 
 static void
@@ -596,6 +820,8 @@ front_tls_init(struct outer *o, char *why, size_t whylen)
 	/* No resumption: every connection presents its certificate. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
+	/* Idle connections give their record buffers back. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	step = "cipher list";
 	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1)
 		goto fail;

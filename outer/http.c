@@ -145,17 +145,23 @@ parse_request_line(const uint8_t *p, size_t n, struct http_req *req,
 }
 
 int
-http_parse_head(const uint8_t *untrusted, size_t len, struct http_req *ret,
-    int *ret_status)
+http_parse_head(const uint8_t *untrusted, size_t len,
+    const struct http_limits *lim, struct http_req *ret, int *ret_status)
 {
+	static const struct http_limits defaults = {
+		HTTP_HEAD_DEFAULT, HTTP_HEADERS_DEFAULT
+	};
 	struct http_req	 req;
 	const uint8_t	*line, *eol, *colon, *v;
 	size_t		 scan, i, ln, vn, end = 0;
-	int		 nheaders = 0, nhost = 0, ncl = 0, status = 400;
+	size_t		 nheaders = 0;
+	int		 nhost = 0, ncl = 0, status = 400;
 
+	if (lim == NULL)
+		lim = &defaults;
 	/* Find the blank line within the limit; a bare LF anywhere is refused
 	 * (RFC 9112 allows it leniently; we do not, against smuggling). */
-	scan = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+	scan = len < lim->head_max ? len : lim->head_max;
 	for (i = 0; i < scan; i++) {
 		if (untrusted[i] == '\n' && (i == 0 || untrusted[i - 1] != '\r'))
 			goto bad;
@@ -168,7 +174,7 @@ http_parse_head(const uint8_t *untrusted, size_t len, struct http_req *ret,
 		}
 	}
 	if (end == 0) {
-		if (len >= HTTP_HEAD_MAX) {
+		if (len >= lim->head_max) {
 			status = 431;
 			goto bad;
 		}
@@ -186,7 +192,7 @@ http_parse_head(const uint8_t *untrusted, size_t len, struct http_req *ret,
 	while (line < untrusted + end - 2) {
 		eol = memchr(line, '\r', (size_t)(untrusted + end - line));
 		ln = (size_t)(eol - line);
-		if (++nheaders > HTTP_HEADERS_MAX) {
+		if (++nheaders > lim->headers_max) {
 			status = 431;
 			goto bad;
 		}
@@ -241,8 +247,10 @@ http_parse_head(const uint8_t *untrusted, size_t len, struct http_req *ret,
 		}
 		line = eol + 2;
 	}
-	/* Both framings at once is the classic smuggling vector. */
-	if (req.transfer_encoding && req.content_length >= 0)
+	/* Both framings at once is the classic smuggling vector; chunked
+	 * bodies are not accepted at all, so any Transfer-Encoding is
+	 * refused here and the connection closed. */
+	if (req.transfer_encoding)
 		goto bad;
 	if (req.minor == 1 && nhost != 1)
 		goto bad;

@@ -2,12 +2,14 @@
 /* Copyright (c) 2026 The isogate authors */
 /* isogate-outer: start-up, the ferry ends and the event loop of the extranet daemon. */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,16 +276,54 @@ confine(struct outer *o, int no_sandbox)
 #endif
 }
 
-/* Signs what is unsigned once the checkpoint interval has passed. */
+/* Signs what is unsigned once the checkpoint interval has passed, and
+ * puts connection-limit refusals not yet on record there. */
 static void
 audit_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	int	 r;
+	struct outer	*o = arg;
+	int		 r;
 
 	(void)fd;
 	(void)what;
-	if ((r = audit_tick(arg)) != 0)
+	front_refused_flush(o);
+	if ((r = audit_tick(o->audit)) != 0)
 		log_warnx("audit: %s", strerror(-r));
+}
+
+/*
+ * Room for `limit connections` file descriptors and outer's own: raises
+ * RLIMIT_NOFILE (the hard limit too while root). Where the system will not
+ * give that many, the limit is lowered to fit, and said so.
+ */
+static void
+fit_nofile(struct outer *o)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)o->lim.connections + OUTER_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		fatal("getrlimit");
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (rl.rlim_max < want)
+			rl.rlim_max = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+				fatal("getrlimit");
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				fatal("setrlimit");
+		}
+	}
+	if (rl.rlim_cur < want) {
+		o->lim.connections = rl.rlim_cur > 2 * OUTER_FD_RESERVE ?
+		    (uint32_t)(rl.rlim_cur - OUTER_FD_RESERVE) :
+		    OUTER_FD_RESERVE;
+		log_warnx("limit connections lowered to %" PRIu32 ": "
+		    "RLIMIT_NOFILE allows %llu file descriptors",
+		    o->lim.connections, (unsigned long long)rl.rlim_cur);
+	}
 }
 
 int
@@ -352,6 +392,7 @@ main(int argc, char **argv)
 		fatalx("inward ferry %s: %s", o.policy->outer.inward,
 		    strerror(-r));
 	outer_init_exchanges(&o);
+	fit_nofile(&o);
 	if (o.policy->outer.ferry_set.archive &&
 	    (r = chan_rx_archive(o.rx, 1)) != 0)
 		fatalx("outward ferry %s: ferry archive: %s",
@@ -360,7 +401,7 @@ main(int argc, char **argv)
 	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
 	o.retry_ev = evtimer_new(o.base, retry_cb, &o);
 	if ((audit_ev = event_new(o.base, -1, EV_PERSIST, audit_tick_cb,
-	    o.audit)) == NULL || event_add(audit_ev, &audit_tv) != 0)
+	    &o)) == NULL || event_add(audit_ev, &audit_tv) != 0)
 		fatalx("cannot set up the audit timer");
 	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
@@ -414,6 +455,8 @@ main(int argc, char **argv)
 	deliver_free(&o);
 	free(o.pending);
 	free(o.buckets);
+	free(o.peer_conns);
+	free(o.peer_pending);
 	buf_free(&o.resp);
 	policy_free(o.policy);
 	event_base_free(o.base);

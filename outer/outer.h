@@ -16,8 +16,8 @@
 #include "ferry/ferry.h"
 #include "policy/policy.h"
 
-#define HTTP_HEAD_MAX		8192	/* request line + headers, bytes */
-#define HTTP_HEADERS_MAX	64
+#define HTTP_HEAD_DEFAULT	8192	/* request line + headers, bytes */
+#define HTTP_HEADERS_DEFAULT	64
 #define HTTP_TARGET_MAX		1024
 #define HTTP_IDEM_MAX		128
 
@@ -43,28 +43,33 @@ struct http_req {
 	const struct message *msg;
 };
 
+/* The policy's `limit header-size` and `limit headers`. */
+struct http_limits {
+	size_t		 head_max;	/* request line + headers, bytes */
+	size_t		 headers_max;	/* header lines */
+};
+
 /* http.c */
 /*
  * Parses the head of one request at the front of untrusted bytes. Returns 0
  * and *ret when a complete head is well-formed; -EAGAIN when more bytes are
  * needed; -EBADMSG with *ret_status (400, 414, 417, 431, 505) when the head
- * is malformed or over a limit and the connection must be closed.
+ * is malformed or over a limit and the connection must be closed. lim NULL:
+ * HTTP_HEAD_DEFAULT and HTTP_HEADERS_DEFAULT.
  */
 int	 http_parse_head(const uint8_t *untrusted, size_t len,
-	    struct http_req *ret, int *ret_status);
+	    const struct http_limits *lim, struct http_req *ret,
+	    int *ret_status);
 const char *http_reason(int status);
 /* Appends a complete response with a JSON body. */
 int	 http_response(struct buf *, int status, const char *idhex,
 	    const char *body, size_t bodylen, int keepalive,
 	    const char *extra_headers);
 
-/* Tunables; fixed for now, policy-configurable later. */
-#define OUTER_CONNS_MAX		4096
-#define OUTER_PENDING_MAX	4096
-#define OUTER_IDLE_TIMEOUT	60	/* s, keep-alive without a request */
-#define OUTER_REQUEST_TIMEOUT	10	/* s, to receive one whole request */
+/* The other limits are the policy's (`limit …`, struct side_limits). */
 #define OUTER_CONNECT_RETRY_MS	200
-#define OUTER_HANDSHAKE_TIMEOUT	10	/* s, to complete the TLS handshake */
+/* File descriptors outer keeps for itself beyond its connections. */
+#define OUTER_FD_RESERVE	64
 
 struct conn;
 struct deliver;
@@ -84,7 +89,14 @@ struct outer {
 	struct event		*flush_ev;	/* one seal per loop pass */
 	struct event		*retry_ev;
 	struct evconnlistener	*listener;
+	struct side_limits	 lim;		/* the policy's, defaults filled */
+	struct http_limits	 http_lim;
 	struct bucket		*buckets;	/* per peer, same order as policy */
+	uint32_t		*peer_conns;	/* per peer: open connections */
+	uint32_t		*peer_pending;	/* per peer: exchanges in flight */
+	uint64_t		 refused;	/* by the connection limit, not
+						 * yet on record */
+	uint64_t		 refused_at;	/* mono ms of the last record */
 	struct exchange		**pending;	/* hash table of exchanges by id */
 	size_t			 npending_slots;
 	size_t			 npending;
@@ -176,6 +188,12 @@ void	 guard_stop(struct outer *);
 int	 front_tls_init(struct outer *, char *why, size_t whylen);
 void	 front_tls_free(struct outer *);
 int	 front_listen(struct outer *, const char *hostport);
+/* A connection accepted on fd from sa: the listener's callback, and the
+ * request fuzzer's way in. */
+void	 front_accept(struct outer *, evutil_socket_t fd, struct sockaddr *sa,
+	    int salen);
+/* For a timer: puts connection-limit refusals not yet on record there. */
+void	 front_refused_flush(struct outer *);
 void	 front_close_all(struct outer *);
 /* Answers the request in progress on conn; closes if !keepalive. */
 void	 conn_respond(struct conn *, int status, const uint8_t id[ID_LEN],
@@ -186,6 +204,8 @@ void	 conn_error(struct conn *, int status, const uint8_t id[ID_LEN],
 const char *conn_addr(const struct conn *);
 const struct peer *conn_peer(const struct conn *);
 int	 conn_is_tls(const struct conn *);
+/* Its peer had peer-connections open already: to be refused (429). */
+int	 conn_over_limit(const struct conn *);
 void	 conn_set_exchange(struct conn *, struct exchange *);
 
 #endif

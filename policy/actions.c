@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
+#include <inttypes.h>
 #include <regex.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -742,6 +743,56 @@ parse_side_user(struct pstate *ps, char *name, const struct ploc *loc)
 		name = NULL;
 	}
 	free(name);
+}
+
+/* `limit NAME VALUE`: a count, or a duration for the timeouts. */
+void
+parse_side_limit(struct pstate *ps, char *name, char *word, int64_t num,
+    const struct ploc *loc)
+{
+	struct side		*s = side_current(ps);
+	const struct limit_def	*d = NULL;
+	uint32_t		*at, v = 0;
+	size_t			 i;
+	int			 ok;
+
+	for (i = 0; i < policy_nlimit_defs; i++)
+		if (strcmp(policy_limit_defs[i].name, name) == 0)
+			d = &policy_limit_defs[i];
+	if (ps->side_inner) {
+		pstate_error(ps, loc, "limit belongs in the outer block");
+		goto out;
+	}
+	if (d == NULL) {
+		pstate_error(ps, loc, "unknown limit '%s' (header-size, "
+		    "headers, connections, peer-connections, pending, "
+		    "peer-pending, handshake-timeout, idle-timeout, "
+		    "request-timeout)", QUOTE(name));
+		goto out;
+	}
+	if (d->duration)
+		ok = word != NULL && check_duration(word, &v) == 0;
+	else if ((ok = word == NULL && num >= 0 && num <= UINT32_MAX))
+		v = (uint32_t)num;
+	if (!ok || v < d->min || v > d->max) {
+		if (d->duration)
+			pstate_error(ps, loc, "limit %s takes a duration "
+			    "(%" PRIu32 "ms..%" PRIu32 "s)", d->name, d->min,
+			    d->max / 1000);
+		else
+			pstate_error(ps, loc, "limit %s takes a number "
+			    "(%" PRIu32 "..%" PRIu32 ")", d->name, d->min,
+			    d->max);
+		goto out;
+	}
+	at = (uint32_t *)(void *)((char *)&s->limits + d->offset);
+	if (*at != 0)
+		pstate_error(ps, loc, "limit %s given twice", d->name);
+	else
+		*at = v;
+ out:
+	free(name);
+	free(word);
 }
 
 void

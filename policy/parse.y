@@ -163,6 +163,8 @@ void	 parse_side_database(struct pstate *, char *, char *,
 	    const struct ploc *);
 enum guard_opt { GUARD_RATE, GUARD_BURST, GUARD_CONNECTIONS };
 void	 parse_side_user(struct pstate *, char *, const struct ploc *);
+void	 parse_side_limit(struct pstate *, char *, char *, int64_t,
+	    const struct ploc *);
 void	 parse_side_guard(struct pstate *, int64_t, const struct ploc *);
 void	 parse_guard_opt(struct pstate *, enum guard_opt, int64_t,
 	    const struct ploc *);
@@ -238,8 +240,10 @@ static void	 recover(struct pstate *, int);
 %token ADDRESS "address" ALLOW "allow" AUDIT "audit" BOOLEAN "boolean"
 %token BURST "burst" CERTIFICATE "certificate" CONNECTIONS "connections"
 %token DATABASE "database" GUARD "guard" QUEUE "queue" USER "user"
-%token DATE "date" ENUM "enum" FERRY "ferry" FROM "from" INCLUDE "include" INNER "inner"
-%token INTEGER "integer" INWARD "inward" KEY "key" LISTEN "listen"
+%token DATE "date" ENUM "enum" FERRY "ferry" FROM "from" INCLUDE "include"
+%token INNER "inner"
+%token INTEGER "integer" INWARD "inward" KEY "key" LIMIT "limit"
+%token LISTEN "listen"
 %token MAX "max" MESSAGE "message" NUMBER "number" ONEWAY "oneway"
 %token OUTER "outer" OUTWARD "outward" PEER "peer" PEER_KEY "peer-key"
 %token RATE "rate" REPLY "reply" REQUEST "request" ROWS "rows"
@@ -459,6 +463,12 @@ sidestmt	: LISTEN listenaddr {
 			parse_side_statement(ps, $2, $3, &@1);
 		}
 		| USER name	{ parse_side_user(ps, $2, &@1); }
+		| LIMIT name INTLIT {
+			parse_side_limit(ps, $2, NULL, $3, &@1);
+		}
+		| LIMIT name WORD {
+			parse_side_limit(ps, $2, $3, -1, &@1);
+		}
 		| guardhead guardopts
 		| AUDIT WORD		{ parse_side_audit(ps, $2, NULL, -1, &@1); }
 		| AUDIT WORD WORD	{ parse_side_audit(ps, $2, $3, -1, &@1); }
@@ -532,6 +542,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| INTEGER	{ $$ = pstate_strdup(ps, "integer"); }
 		| INWARD	{ $$ = pstate_strdup(ps, "inward"); }
 		| KEY		{ $$ = pstate_strdup(ps, "key"); }
+		| LIMIT		{ $$ = pstate_strdup(ps, "limit"); }
 		| LISTEN	{ $$ = pstate_strdup(ps, "listen"); }
 		| MAX		{ $$ = pstate_strdup(ps, "max"); }
 		| MESSAGE	{ $$ = pstate_strdup(ps, "message"); }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,6 +429,64 @@ put_item(struct buf *b, const char *keyword, const char *value)
 	return buf_put_u8(b, '\n');
 }
 
+#define LIMIT(f)	offsetof(struct side_limits, f)
+const struct limit_def policy_limit_defs[] = {
+	{ "header-size", LIMIT(header_size), 0, 1024, 65536, 8192 },
+	{ "headers", LIMIT(headers), 0, 8, 256, 64 },
+	{ "connections", LIMIT(connections), 0, 1, 1000000, 16384 },
+	{ "peer-connections", LIMIT(peer_connections), 0, 1, 1000000, 1024 },
+	{ "pending", LIMIT(pending), 0, 1, 65536, 4096 },
+	{ "peer-pending", LIMIT(peer_pending), 0, 1, 65536, 1024 },
+	{ "handshake-timeout", LIMIT(handshake_ms), 1, 100, 300000, 10000 },
+	{ "idle-timeout", LIMIT(idle_ms), 1, 100, 600000, 60000 },
+	{ "request-timeout", LIMIT(request_ms), 1, 100, 300000, 10000 },
+};
+#undef LIMIT
+const size_t policy_nlimit_defs = sizeof(policy_limit_defs) /
+    sizeof(policy_limit_defs[0]);
+
+static uint32_t *
+limit_at(struct side_limits *l, const struct limit_def *d)
+{
+	return (uint32_t *)(void *)((char *)l + d->offset);
+}
+
+void
+policy_limits(const struct side *s, struct side_limits *ret)
+{
+	size_t	 i;
+
+	*ret = s->limits;
+	for (i = 0; i < policy_nlimit_defs; i++)
+		if (*limit_at(ret, &policy_limit_defs[i]) == 0)
+			*limit_at(ret, &policy_limit_defs[i]) =
+			    policy_limit_defs[i].def;
+}
+
+/* The limits given, each on its own "limit" line, in the table's order. */
+static int
+put_limits(struct buf *b, const struct side_limits *l)
+{
+	const struct limit_def	*d;
+	uint32_t		 v;
+	size_t			 i;
+	int			 r = 0;
+
+	for (i = 0; r == 0 && i < policy_nlimit_defs; i++) {
+		d = &policy_limit_defs[i];
+		v = *limit_at((struct side_limits *)(uintptr_t)l, d);
+		if (v == 0)
+			continue;
+		if (d->duration && v % 1000 == 0)
+			r = buf_putf(b, "\tlimit %s %" PRIu32 "s\n", d->name,
+			    v / 1000);
+		else
+			r = buf_putf(b, "\tlimit %s %" PRIu32 "%s\n", d->name,
+			    v, d->duration ? "ms" : "");
+	}
+	return r;
+}
+
 /* The journal's settings, each on its own "audit" line. */
 static int
 put_audit_settings(struct buf *b, const struct side_audit *a)
@@ -526,6 +585,8 @@ put_side(struct buf *b, const char *name, const struct side *s)
 		r = put_item(b, "state", s->state);
 	if (r == 0 && s->user != NULL)
 		r = buf_putf(b, "\tuser %s\n", s->user);
+	if (r == 0)
+		r = put_limits(b, &s->limits);
 	if (r == 0 && s->guard.present)
 		r = buf_putf(b, "\tguard queue %u rate %u/s burst %u "
 		    "connections %u\n", s->guard.queue, s->guard.rate,

@@ -117,6 +117,33 @@ struct guard {
 #define FERRY_SPOOL_DEFAULT		(64ULL * 1024 * 1024)	/* bytes */
 #define FERRY_KEEP_DEFAULT		(7 * 86400)	/* s */
 
+/*
+ * outer's limits (`limit NAME VALUE` lines in the outer block). 0 = not
+ * given: policy_limits fills in the defaults of policy_limit_defs.
+ */
+struct side_limits {
+	uint32_t	 header_size;	/* request line + headers, bytes */
+	uint32_t	 headers;	/* header lines per request */
+	uint32_t	 connections;	/* open connections in total */
+	uint32_t	 peer_connections;	/* per identified peer */
+	uint32_t	 pending;	/* exchanges in flight in total */
+	uint32_t	 peer_pending;	/* per peer */
+	uint32_t	 handshake_ms;	/* accept to TLS handshake done */
+	uint32_t	 idle_ms;	/* keep-alive wait for a request */
+	uint32_t	 request_ms;	/* first byte of a request to its last */
+};
+
+/* One limit: its name, where it lives, its unit, bounds and default. */
+struct limit_def {
+	const char	*name;
+	size_t		 offset;	/* in struct side_limits */
+	int		 duration;	/* ms, written as a duration */
+	uint32_t	 min, max, def;
+};
+
+extern const struct limit_def policy_limit_defs[];
+extern const size_t policy_nlimit_defs;
+
 /* A side block. Paths are absolute: relative ones are resolved against the
  * directory of the file that names them. NULL when not given. */
 struct side {
@@ -159,6 +186,7 @@ struct side {
 	size_t		 nstatements;
 	char		*user;		/* drop to this user, or NULL */
 	struct guard	 guard;		/* outer only */
+	struct side_limits limits;	/* outer only; as given */
 	char		*file;
 	int		 line;
 };
@@ -209,6 +237,8 @@ char	*policy_format(const struct policy *);
 /* The normalised message definitions only: the digest's input. */
 char	*policy_format_messages(const struct policy *);
 const char *field_type_name(enum field_type);
+/* The outer side's limits with the defaults filled in. */
+void	 policy_limits(const struct side *, struct side_limits *ret);
 
 /*
  * schema.c. Every check returns 0, -EINVAL (bad input: *err says why) or

@@ -44,7 +44,10 @@ denied+=("$XID")
 # reset before curl reads the answer.
 http POST /v1/bill.query -H 'Content-Type: application/json' \
     -H 'Transfer-Encoding: chunked'
-check_error "chunked body without Content-Length" 411 length_required
+check_error "chunked body: any Transfer-Encoding is refused" 400 bad_request
+denied+=("$XID")
+http POST /v1/bill.query -H 'Content-Type: application/json'
+check_error "no Content-Length" 411 length_required
 denied+=("$XID")
 http POST /v1/bill.query -H 'Content-Type: application/json' \
     -H 'Content-Length: 100000'

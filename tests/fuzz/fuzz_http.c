@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int		 r, status;
 
 	while (off < size) {
-		r = http_parse_head(data + off, size - off, &req, &status);
+		r = http_parse_head(data + off, size - off, NULL, &req, &status);
 		if (r == -EAGAIN)
 			break;
 		if (r != 0) {
@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		/* The head must lie within the bytes and the limit. */
 		if (req.head_len == 0 || req.head_len > size - off ||
-		    req.head_len > HTTP_HEAD_MAX ||
+		    req.head_len > HTTP_HEAD_DEFAULT ||
 		    strlen(req.target) > HTTP_TARGET_MAX ||
 		    req.target[0] != '/' ||
 		    (req.transfer_encoding && req.content_length >= 0))

@@ -179,6 +179,35 @@ EOF
 	schema)
 		printf '%s' '{"customer_id":"0000000042","month":"2026-03"}' >"$corpus/gen-bill"
 		;;
+	request)
+		python3 - "$corpus" <<'EOF'
+# Whole requests for fuzz_request's policy: valid ones, pipelined, and refusals.
+import os, sys
+def post(t, body, extra=b""):
+    return (b"POST /v1/" + t + b" HTTP/1.1\r\nHost: x\r\n" + extra +
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % len(body) + body)
+bill = b'{"customer_id":"0000000042","month":"2026-03"}'
+pay = (b'{"payment_id":"PAY0000000000001","amount_cents":5,'
+       b'"paid_at":"2026-03-15T10:00:00Z","note":"x","kind":"card",'
+       b'"ok":true,"rate":0.5,"day":"2026-03-15"}')
+seeds = {
+    "bill": post(b"bill.query", bill),
+    "pay": post(b"payment.record", pay),
+    "pipelined": post(b"bill.query", bill) + post(b"payment.record", pay) +
+                 post(b"bill.query", b"{}"),
+    "continue": post(b"bill.query", bill, b"Expect: 100-continue\r\n"),
+    "forbidden": post(b"other.only", b'{"a":"b"}'),
+    "schema": post(b"payment.record", b'{"payment_id":1}'),
+    "get": b"GET /v1/bill.query HTTP/1.1\r\nHost: x\r\n\r\n",
+    "close": post(b"bill.query", bill, b"Connection: close\r\n"),
+    "http10": post(b"bill.query", bill).replace(b"HTTP/1.1", b"HTTP/1.0"),
+}
+for name, data in seeds.items():
+    with open(os.path.join(sys.argv[1], "gen-" + name), "wb") as f:
+        f.write(data)
+EOF
+		;;
 	http)
 		printf 'POST /v1/bill.query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 46\r\n\r\n{"customer_id":"0000000042","month":"2026-03"}' \
 		    >"$corpus/gen-post"

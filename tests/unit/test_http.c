@@ -17,7 +17,7 @@ static int
 parse(const char *s, struct http_req *req, int *status)
 {
 	*status = 0;
-	return http_parse_head((const uint8_t *)s, strlen(s), req, status);
+	return http_parse_head((const uint8_t *)s, strlen(s), NULL, req, status);
 }
 
 /* Expects a malformed head answered with status. */
@@ -65,7 +65,7 @@ test_incomplete(void **state)
 	/* Every proper prefix needs more bytes, none is an error. */
 	for (i = 0; i < strlen(full); i++) {
 		memcpy(part, full, i);
-		assert_int_equal(http_parse_head((uint8_t *)part, i, &req, &st),
+		assert_int_equal(http_parse_head((uint8_t *)part, i, NULL, &req, &st),
 		    -EAGAIN);
 	}
 }
@@ -151,22 +151,66 @@ test_limits(void **state)
 
 	(void)state;
 	/* Too many headers. */
-	s = malloc(HTTP_HEAD_MAX);
+	s = malloc(HTTP_HEAD_DEFAULT);
 	assert_non_null(s);
-	n = (size_t)snprintf(s, HTTP_HEAD_MAX, "POST /v1/x HTTP/1.1\r\nHost: x\r\n");
-	for (i = 0; i < HTTP_HEADERS_MAX; i++)
-		n += (size_t)snprintf(s + n, HTTP_HEAD_MAX - n, "X-%zu: y\r\n", i);
-	snprintf(s + n, HTTP_HEAD_MAX - n, "\r\n");
+	n = (size_t)snprintf(s, HTTP_HEAD_DEFAULT, "POST /v1/x HTTP/1.1\r\nHost: x\r\n");
+	for (i = 0; i < HTTP_HEADERS_DEFAULT; i++)
+		n += (size_t)snprintf(s + n, HTTP_HEAD_DEFAULT - n, "X-%zu: y\r\n", i);
+	snprintf(s + n, HTTP_HEAD_DEFAULT - n, "\r\n");
 	bad(s, 431);
 	/* A head that never ends within the limit. */
-	memset(s, 'a', HTTP_HEAD_MAX);
+	memset(s, 'a', HTTP_HEAD_DEFAULT);
 	memcpy(s, "POST /v1/x HTTP/1.1\r\nX: ", 24);
-	assert_int_equal(http_parse_head((uint8_t *)s, HTTP_HEAD_MAX, &req,
+	assert_int_equal(http_parse_head((uint8_t *)s, HTTP_HEAD_DEFAULT, NULL,
+	    &req, &st), -EBADMSG);
+	assert_int_equal(st, 431);
+	assert_int_equal(http_parse_head((uint8_t *)s, HTTP_HEAD_DEFAULT - 1,
+	    NULL, &req, &st), -EAGAIN);
+	free(s);
+}
+
+/* The policy's limits replace the defaults, both ways. */
+static void
+test_configured_limits(void **state)
+{
+	const struct http_limits small = { 1024, 8 }, big = { 16384, 128 };
+	struct http_req	 req;
+	char		 s[16384];
+	size_t		 n, i;
+	int		 st;
+
+	(void)state;
+	n = (size_t)snprintf(s, sizeof(s), "POST /v1/x HTTP/1.1\r\nHost: x\r\n");
+	for (i = 0; i < 8; i++)
+		n += (size_t)snprintf(s + n, sizeof(s) - n, "X-%zu: y\r\n", i);
+	snprintf(s + n, sizeof(s) - n, "\r\n");
+	/* Host + 8 = 9 lines: over 8, within the default 64. */
+	assert_int_equal(http_parse_head((uint8_t *)s, strlen(s), &small, &req,
 	    &st), -EBADMSG);
 	assert_int_equal(st, 431);
-	assert_int_equal(http_parse_head((uint8_t *)s, HTTP_HEAD_MAX - 1,
-	    &req, &st), -EAGAIN);
-	free(s);
+	assert_int_equal(http_parse_head((uint8_t *)s, strlen(s), NULL, &req,
+	    &st), 0);
+	/* 100 headers of ~100 bytes: over the default 64 and 8 KiB, within
+	 * 128 and 16 KiB. */
+	n = (size_t)snprintf(s, sizeof(s), "POST /v1/x HTTP/1.1\r\nHost: x\r\n");
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(s + n, sizeof(s) - n, "X-%03zu: %090d\r\n",
+		    i, 0);
+	snprintf(s + n, sizeof(s) - n, "\r\n");
+	assert_true(strlen(s) > HTTP_HEAD_DEFAULT && strlen(s) < 16384);
+	assert_int_equal(http_parse_head((uint8_t *)s, strlen(s), NULL, &req,
+	    &st), -EBADMSG);
+	assert_int_equal(st, 431);
+	assert_int_equal(http_parse_head((uint8_t *)s, strlen(s), &big, &req,
+	    &st), 0);
+	assert_int_equal(req.head_len, strlen(s));
+	/* A head with no end yet, longer than the small limit: 431 at once. */
+	memset(s, 'a', 2000);
+	memcpy(s, "POST /v1/x HTTP/1.1\r\nX: ", 24);
+	assert_int_equal(http_parse_head((uint8_t *)s, 1024, &small, &req,
+	    &st), -EBADMSG);
+	assert_int_equal(http_parse_head((uint8_t *)s, 1023, &small, &req,
+	    &st), -EAGAIN);
 }
 
 static void
@@ -177,13 +221,17 @@ test_headers(void **state)
 
 	(void)state;
 	assert_int_equal(parse("POST /v1/x HTTP/1.1\r\nhost: x\r\n"
-	    "CONTENT-TYPE: text/plain\r\nConnection: Close\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n", &req, &st), 0);
+	    "CONTENT-TYPE: text/plain\r\nConnection: Close\r\n\r\n", &req,
+	    &st), 0);
 	assert_true(req.has_ctype);
 	assert_false(req.ctype_json);
 	assert_false(req.keepalive);
-	assert_true(req.transfer_encoding);
+	assert_false(req.transfer_encoding);
 	assert_int_equal(req.content_length, -1);
+	/* Chunked (or any) Transfer-Encoding, even alone: 400, closed. */
+	assert_int_equal(parse("POST /v1/x HTTP/1.1\r\nhost: x\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", &req, &st), -EBADMSG);
+	assert_int_equal(st, 400);
 	assert_int_equal(parse("POST /v1/x HTTP/1.0\r\n"
 	    "Content-Type: application/json;charset=latin1\r\n"
 	    "Expect: 100-continue\r\n\r\n", &req, &st), 0);
@@ -230,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_smuggling),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_configured_limits),
 		cmocka_unit_test(test_response),
 	};
 
