@@ -20,6 +20,7 @@
 #include "inner/inner.h"
 
 #define RETRY_MS	200	/* outward connect retry */
+#define RX_SLICE_MS	100	/* spool units read per pass, at most */
 
 struct daemon {
 	struct inner	 in;
@@ -30,6 +31,7 @@ struct daemon {
 	struct chan_tx	*tx;
 	struct event_base *base;
 	struct event	*ev_rx;
+	struct event	*ev_rx_more;	/* the rest of a spool backlog */
 	struct event	*ev_tx;		/* armed while flush says EAGAIN */
 	struct event	*ev_retry;	/* outward connect, and inward re-arm */
 	struct event	*ev_sigterm;
@@ -229,7 +231,7 @@ daemon_release(struct daemon *d)
 		log_warnx("audit append failed");
 }
 
-/* One read: deliver, commit, then acks and replies leave. */
+/* One read: deliver, commit; the caller flushes the acks and replies. */
 static int
 daemon_read(struct daemon *d)
 {
@@ -242,7 +244,6 @@ daemon_read(struct daemon *d)
 		d->in.beat_now = 0;
 		daemon_beat(d);
 	}
-	daemon_flush(d);
 	return r;
 }
 
@@ -250,6 +251,8 @@ static void
 daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
+	struct timeval	 zero = { 0, 0 };
+	uint64_t	 t0 = mono_ms();
 	int		 r, n = 0;
 
 	(void)fd;
@@ -258,14 +261,20 @@ daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
 	if (!d->tx_up)
 		(void)daemon_connect(d);
 	/* A durable ferry hands one unit per read: released once committed
-	 * (a crash before reads it again: applied ids make that harmless). */
+	 * (a crash before reads it again: applied ids make that harmless).
+	 * A backlog is worked off in slices, so that heartbeats still go. */
 	while ((r = daemon_read(d)) == 1) {
 		daemon_release(d);
-		if (++n == 64) {
-			event_active(d->ev_rx, EV_READ, 0);
+		if (++n == 64 || mono_ms() - t0 >= RX_SLICE_MS) {
+			/* A timer, not event_active: libevent would run a
+			 * re-activated event again before any timer. */
+			daemon_flush(d);
+			if (evtimer_add(d->ev_rx_more, &zero) == -1)
+				fatalx("evtimer_add");
 			return;
 		}
 	}
+	daemon_flush(d);
 	if (r == -EPIPE) {
 		/* The writer left and the transport reopened: a new fd. */
 		if (daemon_arm_rx(d) != 0)
@@ -430,11 +439,17 @@ daemon_start(struct daemon *d, const char *path)
 	if ((r = chan_tx_open(s->outward, FERRY_OUTWARD, d->key,
 	    d->pol->digest, s->state, &d->tx)) != 0)
 		fatalx("outward %s: %s", s->outward, strerror(-r));
-	if (s->ferry_set.archive && (r = chan_rx_archive(d->rx, 1)) != 0)
-		fatalx("inward %s: ferry archive: %s", s->inward,
-		    strerror(-r));
+	if (s->ferry_set.archive && (r = chan_rx_archive(d->rx, 1)) != 0) {
+		if (r != -ENOTSUP)
+			fatalx("inward %s: ferry archive: %s", s->inward,
+			    strerror(-r));
+		log_warnx("inward %s: not a spool: ferry archive ignored",
+		    s->inward);
+	}
 	if (daemon_arm_rx(d) != 0)
 		fatalx("inward %s: no descriptor", s->inward);
+	if ((d->ev_rx_more = evtimer_new(d->base, daemon_rx_cb, d)) == NULL)
+		fatalx("evtimer_new");
 	event_active(d->ev_rx, EV_READ, 0);	/* what is already stored */
 	d->in.beat_ms = s->ferry_set.heartbeat_ms ?
 	    s->ferry_set.heartbeat_ms : FERRY_HEARTBEAT_DEFAULT;
@@ -537,6 +552,7 @@ daemon_stop(struct daemon *d)
 	if (d->ev_tx != NULL)
 		event_free(d->ev_tx);
 	event_free(d->ev_retry);
+	event_free(d->ev_rx_more);
 	event_free(d->ev_beat);
 	event_free(d->ev_prune);
 	event_free(d->ev_sigterm);

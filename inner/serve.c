@@ -129,7 +129,7 @@ inner_heartbeat(struct inner *in, const struct frame *f)
 {
 	struct audit_record	 rec;
 	struct beat		 b;
-	uint64_t		 t4 = now_ns(), now = mono_ms();
+	uint64_t		 t4 = now_ns();
 	int64_t			 offset, delay;
 	int			 sk;
 
@@ -139,10 +139,6 @@ inner_heartbeat(struct inner *in, const struct frame *f)
 		(void)inner_audit(in, &rec);
 		return;
 	}
-	if (now - in->beat_heard_ms >
-	    (uint64_t)INNER_SILENT_BEATS * in->beat_ms)
-		in->beat_now = 1;
-	in->beat_heard_ms = now;
 	in->beat_echo_time = f->time_ns;
 	in->beat_echo_rx = t4;
 	sk = beat_skew(&b, f->time_ns, t4, (uint64_t)in->skew_ms * 1000000,
@@ -191,6 +187,13 @@ inner_frame(void *arg, const struct frame *f, int verdict)
 		    chan_verdict_name(verdict), NULL, msg);
 		return;
 	}
+	/* Any authentic frame shows outer is there (under load its
+	 * heartbeats queue behind the data); after a silence, answer at
+	 * once, so that outer does not wait for a slow beat. */
+	if (mono_ms() - in->beat_heard_ms >
+	    (uint64_t)INNER_SILENT_BEATS * in->beat_ms)
+		in->beat_now = 1;
+	in->beat_heard_ms = mono_ms();
 	if (f->kind == FRAME_HEARTBEAT) {
 		inner_heartbeat(in, f);
 		return;

@@ -50,9 +50,11 @@ struct deliver {
 	struct event		*watch_ev;
 	uint64_t		 ticks;
 
-	/* Liveness: the latest of our heartbeats inner echoed (our wall
-	 * clock, ns) proves inner alive after it; the start gives grace. */
-	uint64_t		 alive_ns;
+	/* Liveness: an inner heartbeat that echoes one of ours from this
+	 * run (not a stale file from before our start) arrived at
+	 * alive_ms; the start gives grace. */
+	uint64_t		 start_ns;
+	uint64_t		 alive_ms;
 	int			 silent;
 	uint64_t		 heard_ms;	/* an inner heartbeat arrived */
 	uint64_t		 pos_ms;	/* … with its position */
@@ -146,12 +148,11 @@ int
 deliver_alive(const struct outer *o)
 {
 	const struct deliver	*dl = o->dl;
-	uint64_t		 now = now_ns();
 
 	/* Silent for more than three heartbeats: checked at the request,
 	 * so the 503 comes at once, not at the next timer. */
-	if (now > dl->alive_ns && now - dl->alive_ns >
-	    (uint64_t)DELIVER_SILENT_BEATS * dl->beat_ms * 1000000ULL)
+	if (mono_ms() - dl->alive_ms >
+	    (uint64_t)DELIVER_SILENT_BEATS * dl->beat_ms)
 		return -ETIMEDOUT;
 	return 0;
 }
@@ -323,10 +324,11 @@ deliver_heartbeat(struct deliver *dl, const struct frame *f)
 	dl->heard_ms = mono_ms();
 	dl->echo_time = f->time_ns;
 	dl->echo_rx = t4;
-	/* The echo of one of our own heartbeats, on our own clock: inner
-	 * was alive after we sent it, whatever its clock says. */
-	if (b.echo_time > dl->alive_ns && b.echo_time <= t4)
-		dl->alive_ns = b.echo_time;
+	/* It echoes one of our own heartbeats of this run (our own clock):
+	 * written by an inner that is there now, not a file left in the
+	 * spool from before (whatever inner's clock says). */
+	if (b.echo_time >= dl->start_ns)
+		dl->alive_ms = mono_ms();
 	deliver_watch(dl);
 	if (dl->durable)
 		deliver_position(dl, b.pos_epoch, b.pos_seq);
@@ -463,8 +465,8 @@ deliver_init(struct outer *o)
 	dl->pending_max = fs->pending ? fs->pending : FERRY_PENDING_DEFAULT;
 	dl->spool_max = fs->spool_bytes ? fs->spool_bytes :
 	    FERRY_SPOOL_DEFAULT;
-	dl->alive_ns = now_ns();
-	dl->heard_ms = mono_ms();
+	dl->start_ns = now_ns();
+	dl->alive_ms = dl->heard_ms = mono_ms();
 	dl->skewed = -1;
 	TAILQ_INIT(&dl->list);
 	dl->nslots = 2 * (size_t)dl->pending_max + 1;

@@ -172,16 +172,19 @@ static void
 rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct outer	*o = arg;
+	struct timeval	 zero = { 0, 0 };
 	int		 r, n = 0;
 
 	(void)fd;
 	(void)what;
 	/* A durable ferry hands one unit per read: release each once its
-	 * frames are handled, and come back later after a few. */
+	 * frames are handled, and come back after a few (by a timer: libevent
+	 * would run a re-activated event again before any timer). */
 	while ((r = chan_rx_read(o->rx, exchange_frame, o)) == 1) {
 		rx_release(o);
 		if (++n == 64) {
-			event_active(o->rx_ev, EV_READ, 0);
+			if (evtimer_add(o->rx_more_ev, &zero) != 0)
+				fatalx("evtimer_add");
 			return;
 		}
 	}
@@ -394,12 +397,18 @@ main(int argc, char **argv)
 	outer_init_exchanges(&o);
 	fit_nofile(&o);
 	if (o.policy->outer.ferry_set.archive &&
-	    (r = chan_rx_archive(o.rx, 1)) != 0)
-		fatalx("outward ferry %s: ferry archive: %s",
-		    o.policy->outer.outward, strerror(-r));
+	    (r = chan_rx_archive(o.rx, 1)) != 0) {
+		if (r != -ENOTSUP)
+			fatalx("outward ferry %s: ferry archive: %s",
+			    o.policy->outer.outward, strerror(-r));
+		log_warnx("outward ferry %s: not a spool: ferry archive "
+		    "ignored", o.policy->outer.outward);
+	}
 
 	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
 	o.retry_ev = evtimer_new(o.base, retry_cb, &o);
+	if ((o.rx_more_ev = evtimer_new(o.base, rx_cb, &o)) == NULL)
+		fatalx("evtimer_new");
 	if ((audit_ev = event_new(o.base, -1, EV_PERSIST, audit_tick_cb,
 	    &o)) == NULL || event_add(audit_ev, &audit_tv) != 0)
 		fatalx("cannot set up the audit timer");
@@ -440,6 +449,7 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(o.flush_ev);
 	event_free(o.retry_ev);
+	event_free(o.rx_more_ev);
 	if (o.rx_ev != NULL)
 		event_free(o.rx_ev);
 	if (o.tx_ev != NULL)

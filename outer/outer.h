@@ -88,6 +88,7 @@ struct outer {
 	struct event		*rx_ev;
 	struct event		*flush_ev;	/* one seal per loop pass */
 	struct event		*retry_ev;
+	struct event		*rx_more_ev;	/* the rest of a spool backlog */
 	struct evconnlistener	*listener;
 	struct side_limits	 lim;		/* the policy's, defaults filled */
 	struct http_limits	 http_lim;
