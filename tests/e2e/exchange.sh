@@ -118,6 +118,37 @@ post iotcard.usage "{\"iccid\":\"$iccid\",\"day\":\"2026-03-16\",\"bytes_used\":
 is "another day is another row" \
     "$STATUS $(sql_wait "SELECT count(*) FROM card_usage WHERE iccid = '$iccid'" 2)" "202 2"
 
+# --- Idempotency-Key on a one-way -------------------------------------------------
+
+idem='{"payment_id":"PAY2026IDEMKEY001","customer_id":"0000000042","amount_cents":5,"paid_at":"2026-03-15T10:00:00Z"}'
+post payment.record "$idem" -H 'Idempotency-Key: order-4711'
+first=$XID
+is "a payment with an Idempotency-Key: 202" "$STATUS" 202
+post payment.record "$idem" -H 'Idempotency-Key: order-4711'
+is "its retry with the same key: 202 with the same exchange id" "$STATUS $XID" "202 $first"
+is "applied once" "$(sql_wait "SELECT count(*) FROM payments WHERE payment_id = 'PAY2026IDEMKEY001'" 1)" 1
+is "one applied id for both" \
+    "$(sql_wait "SELECT count(*) FROM isogate_applied WHERE lower(id) = '$first'" 1)" 1
+is "no apply of the retry ran into the unique key" \
+    "$(audit_count inner ".id == \"$first\" and .decision == \"deny\"")" 0
+post payment.record '{"payment_id":"PAY2026IDEMKEY002","customer_id":"0000000042","amount_cents":5,"paid_at":"2026-03-15T10:00:00Z"}' \
+    -H 'Idempotency-Key: order-4712'
+is "another key, another exchange id" "$([ "$XID" != "$first" ] && echo other)" other
+post iotcard.usage '{"iccid":"89860000000000004711","day":"2026-03-15","bytes_used":1,"status":"active"}' \
+    --interface "$CMIOT" -H 'Idempotency-Key: order-4711'
+is "the same key from another peer and type is another message" \
+    "$STATUS $([ "$XID" != "$first" ] && echo other)" "202 other"
+post payment.record "$idem" -H 'Idempotency-Key;'
+check_error "an empty Idempotency-Key" 400 idempotency_key
+for bad in 'two words' "$(printf 'k%.0s' {1..129})"; do
+	post payment.record "$idem" -H "Idempotency-Key: $bad"
+	check_error "Idempotency-Key '${bad:0:12}' (${#bad} characters)" 400 idempotency_key
+done
+post payment.record "$idem" -H 'Idempotency-Key: a' -H 'Idempotency-Key: b'
+check_error "two Idempotency-Key headers" 400 idempotency_key
+post bill.query '{"customer_id":"0000000042","month":"2026-03"}' -H 'Idempotency-Key: q1'
+is "on a request/reply message the key changes nothing" "$STATUS" 200
+
 # --- the journals ---------------------------------------------------------------
 
 for side in outer inner; do
