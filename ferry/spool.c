@@ -260,6 +260,21 @@ spool_commit(struct transport *t, uint32_t epoch, uint64_t seq)
 	return r;
 }
 
+/* A directory stream of its own over the spool (readdir moves it). */
+static DIR *
+spool_opendir(struct spool *sp)
+{
+	DIR	*d;
+	int	 fd;
+
+	if ((fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
 /* Keeps the SPOOL_SCAN_MAX smallest units of the directory, sorted. */
 static int
 spool_scan(struct spool *sp)
@@ -268,17 +283,10 @@ spool_scan(struct spool *sp)
 	struct dirent		*de;
 	DIR			*d;
 	size_t			 i;
-	int			 fd;
 
 	sp->nscan = sp->scan_off = 0;
-	if ((fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((d = spool_opendir(sp)) == NULL)
 		return -errno;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -errno;
-	}
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (spool_name_parse(de->d_name, &u.epoch, &u.seq) != 0)
 			continue;	/* temp files, quarantine/, others */
@@ -448,44 +456,6 @@ spool_archive(struct transport *t, int on)
 	return 0;
 }
 
-/* Reads one unit whole (at most SPOOL_FILE_MAX) into b. */
-static int
-spool_read_unit(struct spool *sp, const char *name, struct buf *b)
-{
-	struct stat	 st;
-	ssize_t		 n;
-	int		 fd, r = 0;
-
-	buf_reset(b);
-	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return -errno;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > SPOOL_FILE_MAX) {
-		r = -EBADMSG;
-		goto out;
-	}
-	if ((r = buf_reserve(b, (size_t)st.st_size)) != 0)
-		goto out;
-	for (;;) {
-		if ((r = buf_reserve(b, 65536)) != 0)
-			goto out;
-		n = read(fd, b->data + b->len, 65536);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-	}
- out:
-	close(fd);
-	return r;
-}
-
 /* The smallest unit after *last in the directory; -ENOENT when none. */
 static int
 spool_after(struct spool *sp, struct spool_unit *last)
@@ -493,16 +463,10 @@ spool_after(struct spool *sp, struct spool_unit *last)
 	struct spool_unit	 u, best;
 	struct dirent		*de;
 	DIR			*d;
-	int			 fd, found = 0;
+	int			 found = 0;
 
-	if ((fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((d = spool_opendir(sp)) == NULL)
 		return -errno;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -errno;
-	}
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (spool_name_parse(de->d_name, &u.epoch, &u.seq) != 0 ||
 		    unit_cmp(&u, last) <= 0)
@@ -524,23 +488,26 @@ spool_stored(struct transport *t, int (*fn)(void *, const uint8_t *, size_t),
 {
 	struct spool		*sp = (struct spool *)t;
 	struct spool_unit	 u = { 0, 0 };
-	struct buf		 b;
+	char			 path[PATH_MAX + SPOOL_NAME_LEN + 2];
 	char			 name[SPOOL_NAME_LEN + 1];
+	char			*bytes;
+	size_t			 len;
 	int			 r;
 
-	buf_init(&b, SPOOL_FILE_MAX + 65536);
 	/* Oldest first, one directory pass per unit: this runs once, at
 	 * start-up, over what the receiver has not consumed yet. */
 	while ((r = spool_after(sp, &u)) == 0) {
 		(void)spool_name(u.epoch, u.seq, name);
+		snprintf(path, sizeof(path), "%s/%s", sp->path, name);
 		/* Consumed meanwhile, or unreadable (the receiver will
 		 * quarantine it): not stored for us. */
-		if (spool_read_unit(sp, name, &b) != 0)
+		if (read_file(path, SPOOL_FILE_MAX, &bytes, &len) != 0)
 			continue;
-		if ((r = fn(arg, b.data, b.len)) != 0)
+		r = fn(arg, (const uint8_t *)bytes, len);
+		free(bytes);
+		if (r != 0)
 			break;
 	}
-	buf_free(&b);
 	return r == -ENOENT ? 0 : r;
 }
 

@@ -339,6 +339,16 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		    err.invalid_json ? NULL : err.field);
 		return;
 	}
+	durable = m->oneway && chan_tx_durable(o->tx);
+	if (durable && deliver_tracked(o, req->id)) {
+		/* An Idempotency-Key retry of a one-way already on disk:
+		 * the first answer again, nothing sent twice (also while
+		 * inner is silent: it is on disk). */
+		audit_http(o, "request", req->id, conn_peer(c), conn_addr(c),
+		    m->name, 202, "idempotent_retry", NULL);
+		accepted(c, req->id);
+		goto out;
+	}
 	if (chan_tx_fd(o->tx) == -1) {
 		deny(o, c, req->id, m->name, 503, "unavailable",
 		    "the intranet side is not reachable", NULL);
@@ -347,15 +357,6 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	if (deliver_alive(o) != 0) {
 		deny(o, c, req->id, m->name, 503, "unavailable",
 		    "the intranet side is silent", NULL);
-		goto out;
-	}
-	durable = m->oneway && chan_tx_durable(o->tx);
-	if (durable && deliver_tracked(o, req->id)) {
-		/* An Idempotency-Key retry of a one-way already on disk:
-		 * the first answer again, nothing sent twice. */
-		audit_http(o, "request", req->id, conn_peer(c), conn_addr(c),
-		    m->name, 202, "idempotent_retry", NULL);
-		accepted(c, req->id);
 		goto out;
 	}
 	if (pending_find(o, req->id) != NULL) {

@@ -152,7 +152,8 @@ void	 exchange_reject_reason(const struct frame *, char *out, size_t);
  * skew between the sides, each transition audited.
  */
 /* After the ferry ends are open: timers, and the one-ways still in the
- * spool from an earlier run tracked again. */
+ * spool from an earlier run tracked again. Until it runs (harnesses that
+ * drive the exchanges alone), inner counts as alive and nothing is kept. */
 void	 deliver_init(struct outer *);
 void	 deliver_free(struct outer *);
 /* 0 while inner was heard from within three heartbeats. */
