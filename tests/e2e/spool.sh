@@ -70,11 +70,15 @@ EOF
 rm -f "$f3"
 check "payment 3's file is gone from the middle" test ! -e "$f3"
 
-# Probing with one Idempotency-Key: one message, however many tries.
+# A one-way with an Idempotency-Key, on disk before inner is silent.
+card='{"iccid":"89860000000000000777","day":"2026-03-20","bytes_used":1,"status":"active"}'
+post iotcard.usage "$card" --interface "$CMIOT" -H 'Idempotency-Key: spool-probe-1'
+keyed=$XID
+is "a keyed one-way while inner is stopped: 202" "$STATUS" 202
+# Probing (upserts of the same row) until outer says inner is silent.
 elapsed=
 for ((i = 0; i < 50; i++)); do
-	post iotcard.usage '{"iccid":"89860000000000000777","day":"2026-03-20","bytes_used":1,"status":"active"}' \
-	    --interface "$CMIOT" -H 'Idempotency-Key: spool-probe-1'
+	post iotcard.usage "$card" --interface "$CMIOT"
 	if [ "$STATUS" = 503 ]; then
 		elapsed=$((($(date +%s%N) - t0) / 1000000))
 		break
@@ -88,6 +92,11 @@ check "within 3 s of inner stopping (+0.5 s for the probe's own round trip)" \
 check "the 503 says Retry-After" grep -qi '^Retry-After: 1' "$E2E_DIR/headers"
 check_audit "outer journals inner's silence (liveness deny inner_silent)" outer \
     '.event == "liveness" and .decision == "deny" and .reason == "inner_silent"'
+post iotcard.usage "$card" --interface "$CMIOT" -H 'Idempotency-Key: spool-probe-1'
+is "while inner is silent, a retry of the keyed one-way on disk: 202, same id" \
+    "$STATUS $XID" "202 $keyed"
+check_audit "outer journals it as an idempotent retry" outer \
+    ".id == \"$keyed\" and .event == \"request\" and .reason == \"idempotent_retry\""
 
 start_inner
 for ((i = 0; i < 75; i++)); do
@@ -102,10 +111,10 @@ check_audit "outer journals inner heard again (liveness allow inner_alive)" oute
 for n in 1 2 3 4; do
 	is "payment $n is applied exactly once" "$(paid "PAYSPOOL0000000$n")" 1
 done
-is "the probe (one Idempotency-Key, several 202s) is applied once" \
+is "the probes (upserts of one row) are applied" \
     "$(sql_wait "SELECT count(*) FROM card_usage WHERE iccid = '89860000000000000777'" 1)" 1
-is "its one exchange id is recorded once as applied" \
-    "$(sql "SELECT count(*) FROM isogate_applied WHERE type = 'iotcard.usage'")" 1
+is "the keyed one-way (two 202s) is recorded once as applied" \
+    "$(sql_wait "SELECT count(*) FROM isogate_applied WHERE lower(id) = '$keyed'" 1)" 1
 check_audit "inner refuses the altered file's frames (bad_seal) with payment 2's id" inner \
     ".event == \"frame\" and .reason == \"bad_seal\" and .id == \"${xid[2]}\""
 check_audit "inner moves the altered file to quarantine, on record" inner \
