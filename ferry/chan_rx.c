@@ -512,8 +512,10 @@ chan_rx_read(struct chan_rx *rx, chan_rx_cb *cb, void *arg)
 
 	if (rx->t == NULL)
 		return -EINVAL;
-	/* Bounded per call so one busy channel cannot starve the loop. */
-	while (total < RX_READ_MAX) {
+	/* Bounded per call so one busy channel cannot starve the loop; a
+	 * durable unit is read whole (at most SPOOL_FILE_MAX), since no
+	 * wake-up would come for the rest of it. */
+	while (total < RX_READ_MAX || rx->t->ops->release != NULL) {
 		if ((r = buf_reserve(&rx->in, RX_CHUNK)) != 0)
 			return r;
 		r = rx->t->ops->recv(rx->t, rx->in.data + rx->in.len,

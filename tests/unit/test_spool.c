@@ -193,6 +193,34 @@ test_unit_roundtrip(void **state)
 	chan_rx_close(rx);
 }
 
+/* A unit over chan_rx_read's 4 MiB per call is still read whole. */
+static void
+test_big_unit(void **state)
+{
+	static char	 big[FRAME_PAYLOAD_MAX];
+	struct chan_tx	*tx;
+	struct chan_rx	*rx;
+	int		 i;
+
+	(void)state;
+	memset(big, 'b', sizeof(big));
+	tx = spool_tx();
+	rx = spool_rx();
+	for (i = 0; i < 6; i++)
+		assert_int_equal(chan_tx_send(tx, FRAME_ONEWAY, NULL, "p", "m",
+		    big, sizeof(big)), 0);
+	assert_int_equal(chan_tx_flush(tx), 0);
+	assert_int_equal(count_units(""), 1);
+	assert_int_equal(chan_rx_read(rx, collect, NULL), 1);
+	assert_int_equal(nev, 6);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(evs[i].verdict, CHAN_OK);
+	assert_int_equal(chan_rx_release(rx, 0), 0);
+	assert_int_equal(count_units(""), 0);
+	chan_tx_close(tx);
+	chan_rx_close(rx);
+}
+
 /* A receiver that dies before releasing reads the unit again. */
 static void
 test_crash_before_release(void **state)
@@ -475,6 +503,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		T(test_unit_roundtrip),
+		T(test_big_unit),
 		T(test_crash_before_release),
 		T(test_bad_units),
 		T(test_archive),
