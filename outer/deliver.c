@@ -445,7 +445,7 @@ deliver_recover_cb(void *arg, const struct frame *f, int verdict)
 		return;
 	if ((m = policy_message(dl->o->policy, f->type)) == NULL ||
 	    !m->oneway || (peer = policy_peer(dl->o->policy, f->peer)) == NULL)
-		return;		/* of another policy: inner will refuse */
+		return;	/* of another policy: inner refuses it */
 	if ((copy = malloc(f->payload_len + 1)) == NULL)
 		fatal("malloc");
 	memcpy(copy, f->payload, f->payload_len);

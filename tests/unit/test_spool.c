@@ -309,8 +309,8 @@ test_bad_units(void **state)
 
 	/* A directory with a unit's name, moved in: not frames at all. */
 	snprintf(copy, sizeof(copy), "%s/dir", tmpdir);
-	snprintf(path, sizeof(path), "%s/spool/0000009999-00000000000000000001.isf",
-	    tmpdir);
+	snprintf(path, sizeof(path), "%s/spool/%s", tmpdir,
+	    "0000009999-00000000000000000001.isf");
 	assert_int_equal(mkdir(copy, 0700), 0);
 	assert_int_equal(rename(copy, path), 0);
 	assert_int_equal(chan_rx_read(rx, collect, NULL), 1);
