@@ -40,7 +40,7 @@ HOOKS	= $(BIN)/hook/isogate-outer $(BIN)/hook/isogate-inner
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test test-unit test-e2e fuzz bench clean asan
+.PHONY: all deps run test test-external test-unit test-e2e fuzz bench clean asan
 all: $(PROGS) $(HOOKS)
 
 $(BUILD)/%.o: %.c
@@ -126,6 +126,12 @@ test:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    OPT=-O1 all
 	@sh tests/run.sh
+
+# sqlmap and testssl.sh against a TLS front: minutes, so not in `make test`.
+test-external:
+	@sh tools/deps.sh external
+	@$(MAKE) --no-print-directory all
+	@bash tests/external/scanners.sh
 
 units: $(UNIT)
 

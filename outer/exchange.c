@@ -234,6 +234,16 @@ idem_id(const struct peer *peer, const struct message *m, const char *key,
 	buf_free(&b);
 }
 
+/* The body announced is one front.c may read past: a Content-Length
+ * within the request bound, and no 100-continue left waiting. */
+static int
+skippable(const struct outer *o, const struct http_req *req)
+{
+	return req->content_length >= 0 && !req->transfer_encoding &&
+	    !req->expect_continue &&
+	    (uint64_t)req->content_length <= o->request_max;
+}
+
 int
 exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 {
@@ -246,7 +256,7 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 	req->msg = NULL;
 	/*
 	 * A refusal here closes the connection: the body was not read, and
-	 * its bytes must never be taken for the next request.
+	 * its bytes must never be taken for the next request (but see 429).
 	 */
 	keepalive = req->keepalive;
 	req->keepalive = 0;
@@ -263,12 +273,19 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 		    "the peer has too many connections open", NULL);
 		return 429;
 	}
+	/*
+	 * A peer over its rate or in-flight limit keeps its connection when
+	 * the body it announced can be skipped (front.c discards it): a new
+	 * TLS handshake per retry would cost the appliance more than the 429.
+	 */
 	if (!rate_take(o, peer)) {
+		req->keepalive = keepalive && skippable(o, req);
 		deny(o, c, req->id, NULL, 429, "rate_limited",
 		    "request rate over the peer's limit", NULL);
 		return 429;
 	}
 	if (o->peer_pending[peer - o->policy->peers] >= o->lim.peer_pending) {
+		req->keepalive = keepalive && skippable(o, req);
 		deny(o, c, req->id, NULL, 429, "pending_limit",
 		    "the peer has too many exchanges in flight", NULL);
 		return 429;

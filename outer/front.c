@@ -60,6 +60,8 @@ struct conn {
 	int			 tls;		/* over TLS */
 	int			 handshaken;	/* TLS handshake completed */
 	int			 counted;	/* in its peer's connections */
+	size_t			 discard;	/* body bytes of a refused request
+						 * still to skip */
 	int			 over_limit;	/* its peer had too many */
 	struct http_req		 req;
 	struct exchange		*ex;
@@ -302,6 +304,15 @@ conn_process(struct conn *c)
 			/* The request's deadline runs from its first byte. */
 			if (c->wait == WAIT_IDLE)
 				conn_wait(c, WAIT_REQUEST);
+			if (c->discard > 0) {
+				n = len < c->discard ? len : c->discard;
+				evbuffer_drain(in, n);
+				c->discard -= n;
+				if (c->discard > 0)
+					break;
+				conn_wait(c, WAIT_IDLE);
+				continue;
+			}
 			n = len < c->o->http_lim.head_max ? len :
 			    c->o->http_lim.head_max;
 			p = evbuffer_pullup(in, (ssize_t)n);
@@ -315,8 +326,14 @@ conn_process(struct conn *c)
 				break;
 			}
 			evbuffer_drain(in, c->req.head_len);
-			if (exchange_admit(c->o, c, &c->req) != 0)
-				break;
+			if (exchange_admit(c->o, c, &c->req) != 0) {
+				/* Refused and kept open (429): its body is
+				 * skipped, never read as a next request. */
+				if (c->state == CONN_HEAD)
+					c->discard =
+					    (size_t)c->req.content_length;
+				continue;
+			}
 			c->state = CONN_BODY;
 			if (c->req.expect_continue &&
 			    evbuffer_get_length(in) < (size_t)c->req.content_length)
@@ -457,6 +474,11 @@ tls_failure(struct conn *c, short what)
 			return "no_shared_cipher";
 		case SSL_R_HTTP_REQUEST:
 			return "plain_http";
+		case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+		case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+			/* The client did not trust our certificate. */
+			return "client_refused_server_certificate";
 		default:
 			break;
 		}
@@ -785,6 +807,111 @@ front_listen(struct outer *o, const char *hostport)
 	return 0;
 }
 
+/*
+ * What client certificates ctx trusts: the policy's client-ca, checked
+ * against its crl. NULL, or the file that failed (OpenSSL's error queue says
+ * why); ctx is unchanged then.
+ */
+static const char *
+tls_trust(SSL_CTX *ctx, const struct side_tls *t)
+{
+	X509_STORE		*store;
+	X509_LOOKUP		*lu;
+	STACK_OF(X509_NAME)	*cas = NULL;
+	const char		*step;
+
+	if ((store = X509_STORE_new()) == NULL)
+		return "X509_STORE_new";
+	step = t->client_ca;
+	if ((lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
+	    X509_load_cert_file(lu, t->client_ca, X509_FILETYPE_PEM) < 1 ||
+	    (cas = SSL_load_client_CA_file(t->client_ca)) == NULL)
+		goto fail;
+	step = t->crl;
+	if (X509_load_crl_file(lu, t->crl, X509_FILETYPE_PEM) < 1)
+		goto fail;
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	/* Handshakes look the store up when they verify: the old one is
+	 * freed here, with no verification in progress (one thread). */
+	SSL_CTX_set_cert_store(ctx, store);
+	SSL_CTX_set_client_CA_list(ctx, cas);
+	return NULL;
+ fail:
+	sk_X509_NAME_pop_free(cas, X509_NAME_free);
+	X509_STORE_free(store);
+	return step;
+}
+
+/* Why store no longer accepts the certificate of a live connection, as an
+ * audit reason, or NULL while it does. */
+static const char *
+tls_recheck(X509_STORE *store, SSL *ssl)
+{
+	X509_STORE_CTX	*x;
+	X509		*cert = SSL_get0_peer_certificate(ssl);
+	const char	*why = NULL;
+
+	if (cert == NULL || (x = X509_STORE_CTX_new()) == NULL)
+		return NULL;
+	if (X509_STORE_CTX_init(x, store, cert,
+	    SSL_get_peer_cert_chain(ssl)) == 1 &&
+	    X509_STORE_CTX_set_purpose(x, X509_PURPOSE_SSL_CLIENT) == 1 &&
+	    X509_verify_cert(x) != 1) {
+		switch (X509_STORE_CTX_get_error(x)) {
+		case X509_V_ERR_CERT_REVOKED:
+			why = "certificate_revoked";
+			break;
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+			why = "unknown_ca";
+			break;
+		case X509_V_ERR_CERT_HAS_EXPIRED:
+			why = "certificate_expired";
+			break;
+		default:
+			why = "certificate_invalid";
+			break;
+		}
+	}
+	X509_STORE_CTX_free(x);
+	return why;
+}
+
+int
+front_tls_reload(struct outer *o, char *why, size_t whylen)
+{
+	struct conn	*c, *next;
+	const char	*step, *reason;
+	int		 n = 0;
+
+	if (o->tls == NULL)
+		return 0;
+	ERR_clear_error();
+	if ((step = tls_trust(o->tls, &o->policy->outer.tls)) != NULL) {
+		reason = ERR_reason_error_string(ERR_peek_last_error());
+		snprintf(why, whylen, "%s: %s", step, reason != NULL ? reason :
+		    "failed");
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	/* A connection made with a certificate revoked since is closed. */
+	for (c = o->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!c->tls || !c->handshaken)
+			continue;
+		reason = tls_recheck(SSL_CTX_get_cert_store(o->tls),
+		    bufferevent_openssl_get_ssl(c->bev));
+		if (reason == NULL)
+			continue;
+		tls_audit(c, c->peer, reason);
+		conn_free(c);
+		n++;
+	}
+	snprintf(why, whylen, "%d connection(s) closed", n);
+	return n;
+}
+
 void
 front_tls_free(struct outer *o)
 {
@@ -798,9 +925,6 @@ front_tls_init(struct outer *o, char *why, size_t whylen)
 	static const unsigned char sid[] = "isogate";
 	const struct side_tls	*t = &o->policy->outer.tls;
 	SSL_CTX			*ctx;
-	X509_STORE		*store;
-	X509_LOOKUP		*lu;
-	STACK_OF(X509_NAME)	*cas;
 	const char		*step, *reason;
 	unsigned char		 seed[16];
 
@@ -832,17 +956,8 @@ front_tls_init(struct outer *o, char *why, size_t whylen)
 	if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
 		goto fail;
-	step = t->client_ca;
-	if (SSL_CTX_load_verify_locations(ctx, t->client_ca, NULL) != 1 ||
-	    (cas = SSL_load_client_CA_file(t->client_ca)) == NULL)
+	if ((step = tls_trust(ctx, t)) != NULL)
 		goto fail;
-	SSL_CTX_set_client_CA_list(ctx, cas);
-	step = t->crl;
-	store = SSL_CTX_get_cert_store(ctx);
-	if ((lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
-	    X509_load_crl_file(lu, t->crl, X509_FILETYPE_PEM) < 1)
-		goto fail;
-	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_verify_depth(ctx, 4);

@@ -209,6 +209,26 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(o->base);
 }
 
+/* SIGHUP: the TLS trust (client-ca, crl) read again. */
+static void
+hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct outer	*o = arg;
+	char		 why[256];
+
+	(void)sig;
+	(void)what;
+	if (o->tls == NULL) {
+		log_info("SIGHUP: nothing to reload without a tls listen");
+		return;
+	}
+	if (front_tls_reload(o, why, sizeof(why)) < 0)
+		log_warnx("SIGHUP: client-ca and crl not reloaded, the previous "
+		    "ones stay: %s", why);
+	else
+		log_info("SIGHUP: client-ca and crl reloaded, %s", why);
+}
+
 #ifdef ISOGATE_TEST_HOOKS
 /* Test builds only: what a compromised outer would try first, an outbound
  * connection (towards the intranet), once sandboxed. It must die of SIGSYS. */
@@ -337,7 +357,7 @@ main(int argc, char **argv)
 		{ NULL,		0,		NULL,	0 },
 	};
 	struct outer	 o;
-	struct event	*sigint, *sigterm, *audit_ev;
+	struct event	*sigint, *sigterm, *sighup, *audit_ev;
 	struct timeval	 audit_tv = { 1, 0 };
 	EVP_PKEY	*key = NULL, *peer_key = NULL;
 	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
@@ -414,9 +434,11 @@ main(int argc, char **argv)
 		fatalx("cannot set up the audit timer");
 	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
+	sighup = evsignal_new(o.base, SIGHUP, hup_cb, &o);
 	if (o.flush_ev == NULL || o.retry_ev == NULL ||
-	    sigint == NULL || sigterm == NULL ||
-	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0)
+	    sigint == NULL || sigterm == NULL || sighup == NULL ||
+	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0 ||
+	    event_add(sighup, NULL) != 0)
 		fatalx("cannot set up events");
 	if (rx_arm(&o) != 0)
 		retry_later(&o);
@@ -447,6 +469,7 @@ main(int argc, char **argv)
 	front_tls_free(&o);
 	event_free(sigint);
 	event_free(sigterm);
+	event_free(sighup);
 	event_free(o.flush_ev);
 	event_free(o.retry_ev);
 	event_free(o.rx_more_ev);

@@ -189,6 +189,10 @@ void	 guard_stop(struct outer *);
  * sandbox). 0, or -errno with why (an OpenSSL reason) filled in. */
 int	 front_tls_init(struct outer *, char *why, size_t whylen);
 void	 front_tls_free(struct outer *);
+/* SIGHUP: client-ca and crl read again (the listener's certificate and key
+ * stay); connections whose certificate they no longer accept are closed and
+ * audited. How many were closed, or -errno with why (the old ones stay). */
+int	 front_tls_reload(struct outer *, char *why, size_t whylen);
 int	 front_listen(struct outer *, const char *hostport);
 /* A connection accepted on fd from sa: the listener's callback, and the
  * request fuzzer's way in. */

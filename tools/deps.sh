@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The isogate authors
 # Installs the Debian packages isogate needs to build, run and test, if missing.
-# Usage: tools/deps.sh [build|test]   (test adds what only the test suite uses)
+# Usage: tools/deps.sh [build|test|external]   (test adds what only the test suite uses;
+# external adds the scanners of `make test-external`)
 set -eu
 
 build_pkgs="make gcc pkg-config bison flex libssl-dev libevent-dev libjansson-dev
@@ -10,8 +11,11 @@ libsqlite3-dev sqlite3 openssl curl libseccomp-dev libcap-ng-dev
 libnetfilter-queue-dev libmnl-dev nftables iptables"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev wrk python3 jq iproute2 procps"
 
+external_pkgs="sqlmap testssl.sh"
+
 want=$build_pkgs
 [ "${1:-build}" = test ] && want="$build_pkgs $test_pkgs"
+[ "${1:-build}" = external ] && want="$build_pkgs $test_pkgs $external_pkgs"
 
 missing=""
 for p in $want; do

@@ -36,7 +36,11 @@ rss0=$(rss_kb)
 start=$SECONDS
 coproc CROWD { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" \
     --tcp "$HELD_TCP" --tls "$HELD_TLS" --cert cmiot-operator 2>&1; }
-read -r -t 240 ready tcp tls <&"${CROWD[0]}"
+crowd_pid=$CROWD_PID
+# Our own copies: bash unsets CROWD when the coprocess ends.
+exec {crowd_r}<&"${CROWD[0]}" {crowd_w}>&"${CROWD[1]}"
+exec {CROWD[0]}<&- {CROWD[1]}>&-
+read -r -t 240 ready tcp tls <&"$crowd_r"
 is "the crowd is connected: $HELD_TCP TCP connections without a handshake, $HELD_TLS handshaken" \
     "$ready $tcp $tls" "ready $HELD_TCP $HELD_TLS"
 diag "connecting the crowd took $((SECONDS - start)) s"
@@ -67,9 +71,9 @@ done
 is "the records count every refusal" "$refused" "$extra"
 check "outer logged the limit" grep -q 'connection limit (10050) reached' "${E2E_LOG[outer]}"
 
-exec {CROWD[1]}>&-
-read -r -t 60 _ gone <&"${CROWD[0]}"
-wait "$CROWD_PID" 2>/dev/null
+exec {crowd_w}>&-
+read -r -t 60 _ gone <&"$crowd_r"
+wait "$crowd_pid" 2>/dev/null
 is "outer closed none of the crowd while it was held" "${gone:-?}" 0
 for ((i = 0; i < 50; i++)); do
 	[ "$(established)" -le 2 ] && break

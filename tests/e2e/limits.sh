@@ -110,15 +110,19 @@ check_audit "the slow handshake is on record: tls handshake_timeout" outer \
 # --- connections per peer ----------------------------------------------------------
 
 coproc HOLD { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" --tls 12 --cert wechat-app; }
-read -r -t 60 ready held_tcp held_tls <&"${HOLD[0]}"
+hold_pid=$HOLD_PID
+# Our own copies: bash unsets HOLD when the coprocess ends.
+exec {hold_r}<&"${HOLD[0]}" {hold_w}>&"${HOLD[1]}"
+exec {HOLD[0]}<&- {HOLD[1]}>&-
+read -r -t 60 ready held_tcp held_tls <&"$hold_r"
 is "12 wechat-app connections are open" "$ready $held_tls" "ready 12"
 post bill.query "$bill"
 check_error "the 13th wechat-app connection" 429 connection_limit
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
 is "cmiot-operator is served meanwhile" "$STATUS" 202
-exec {HOLD[1]}>&-
-read -r -t 30 _ gone <&"${HOLD[0]}"
-wait "$HOLD_PID" 2>/dev/null
+exec {hold_w}>&-
+read -r -t 30 _ gone <&"$hold_r"
+wait "$hold_pid" 2>/dev/null
 is "outer closed none of the 12 it held" "${gone:-?}" 0
 for ((i = 0; i < 30; i++)); do
 	post bill.query "$bill"
@@ -147,10 +151,29 @@ for ((i = 0; i < 50; i++)); do
 done
 post bill.query "$bill"
 check_error "a 5th bill.query while 4 are in flight" 429 pending_limit
+coproc KEEP { "${PROBE[@]}" keep429 --port "$E2E_PORT" --pki "$PKI"; }
+keep_pid=$KEEP_PID
+# Our own copies: bash unsets KEEP when the coprocess ends.
+exec {keep_r}<&"${KEEP[0]}" {keep_w}>&"${KEEP[1]}"
+exec {KEEP[0]}<&- {KEEP[1]}>&-
+keep_out=()
+while read -r -t 30 line <&"$keep_r"; do
+	[ "$line" = refused ] && break
+	keep_out+=("$line")
+done
 kill -CONT "${E2E_PID[inner]}"
 wait "${inflight[@]}"
 is "the 4 in flight are answered once inner runs again" \
     "$(cat "$E2E_DIR"/pending.? | sort | uniq -c | tr -s ' ')" " 4 200"
+echo go >&"$keep_w"
+while read -r -t 30 line <&"$keep_r"; do
+	keep_out+=("$line")
+done
+wait "$keep_pid" 2>/dev/null
+printf '%s\n' "${keep_out[@]}" >"$E2E_DIR/keep429.tap"
+tap_in "$E2E_DIR/keep429.tap"
+is "the payment smuggled in the refused body was never executed" \
+    "$(sql "SELECT count(*) FROM payments WHERE payment_id = 'SMUGGLED00000001'")" 0
 
 # --- a flood from one peer does not starve another -----------------------------------
 

@@ -20,6 +20,11 @@
         Opens N plain TCP connections that never start a handshake and N
         handshaken TLS connections, prints "ready TCP TLS", holds them until
         stdin closes, then prints how many outer had closed meanwhile.
+    tlsprobe.py keep429 --port P --pki DIR
+        On one keep-alive connection: a bill.query whose body is a whole
+        smuggled payment.record request, expected to be refused 429 with the
+        connection kept; then, after a line on stdin, a valid query on the
+        same connection, expected 200 (the smuggled bytes were skipped).
     tlsprobe.py flood --port P --pki DIR --cert NAME --source ADDR
             --type T --body JSON --seconds S [--conns N]
         Keep-alive TLS clients sending as fast as they can; prints the count
@@ -506,6 +511,40 @@ def hold(args):
     return 0
 
 
+SMUGGLED_ID = "SMUGGLED00000001"
+
+
+def keep429(args):
+    inner = request("/v1/payment.record", json.dumps(
+        {"payment_id": SMUGGLED_ID, "customer_id": "0000000001",
+         "amount_cents": 1, "paid_at": "2026-01-01T00:00:00Z"}).encode())
+    s = connect(args)
+    s.sendall(request("/v1/bill.query", inner))
+    st, hdrs, body, closed = read_one(s, time.monotonic() + 10)
+    try:
+        err = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        err = None
+    r = tap(st == 429 and err == "pending_limit" and not closed and
+            hdrs.get("connection", "").lower() != "close",
+            "429 pending_limit keeps the keep-alive connection open",
+            "status %d error %s closed %s headers %r" % (st, err, closed,
+                                                          hdrs))
+    print("refused")
+    sys.stdout.flush()
+    sys.stdin.readline()
+    try:
+        s.sendall(request("/v1/bill.query", VALID_BILL))
+        st, _, body, closed = read_one(s, time.monotonic() + 10)
+    except OSError as e:
+        st, body = 0, repr(e).encode()
+    s.close()
+    r = tap(st == 200, "the next request on that connection is answered 200: "
+            "the refused body was skipped, not read as a request",
+            "status %d body %r" % (st, body[:200])) and r
+    return 0 if r else 1
+
+
 def flood(args):
     counts, lock, stop = {}, threading.Lock(), time.monotonic() + args.seconds
     body = args.body.encode()
@@ -556,18 +595,19 @@ def main():
     h.add_argument("--tcp", type=int, default=0)
     h.add_argument("--tls", type=int, default=0)
     h.add_argument("--cert", default="wechat-app")
+    k = sub.add_parser("keep429")
     f = sub.add_parser("flood")
     f.add_argument("--cert", required=True)
     f.add_argument("--type", required=True)
     f.add_argument("--body", required=True)
     f.add_argument("--seconds", type=float, default=5)
     f.add_argument("--conns", type=int, default=8)
-    for q in (c, s, i, h, f):
+    for q in (c, s, i, h, k, f):
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--pki", required=True)
     args = p.parse_args()
     return {"cases": run_cases, "slow": slow, "idle": idle, "hold": hold,
-            "flood": flood}[args.mode](args)
+            "keep429": keep429, "flood": flood}[args.mode](args)
 
 
 if __name__ == "__main__":
