@@ -74,3 +74,22 @@ beat_skew(const struct beat *b, uint64_t t3, uint64_t t4, uint64_t tol_ns,
 		return 0;
 	return -EAGAIN;		/* the delay hides the answer */
 }
+
+void
+beat_sent_add(struct beat_sent *s, uint64_t time_ns)
+{
+	s->t[s->next++ % BEAT_SENT] = time_ns;
+}
+
+int
+beat_sent_has(const struct beat_sent *s, uint64_t time_ns)
+{
+	size_t	 i;
+
+	if (time_ns == 0)
+		return 0;
+	for (i = 0; i < BEAT_SENT; i++)
+		if (s->t[i] == time_ns)
+			return 1;
+	return 0;
+}

@@ -32,6 +32,7 @@ struct chan_tx {
 
 	uint32_t		 epoch;
 	uint64_t		 seq;		/* last seq used, 0 for none */
+	uint64_t		 time_ns;	/* of the last frame queued */
 	uint64_t		 first_unsealed;
 	unsigned int		 unsealed;	/* frames since the last seal */
 	uint8_t			 chain[SHA256_LEN];
@@ -162,6 +163,12 @@ chan_tx_seq(const struct chan_tx *tx)
 	return tx->seq;
 }
 
+uint64_t
+chan_tx_time(const struct chan_tx *tx)
+{
+	return tx->time_ns;
+}
+
 int
 chan_tx_durable(const struct chan_tx *tx)
 {
@@ -252,6 +259,7 @@ chan_tx_send(struct chan_tx *tx, uint8_t kind, const uint8_t id[ID_LEN],
 	if (tx->unsealed++ == 0)
 		tx->first_unsealed = f.seq;
 	tx->seq = f.seq;
+	tx->time_ns = f.time_ns;
 	/* The frame is queued either way; a seal that fails here is tried
 	 * again by the next send or flush. */
 	if (tx->unsealed >= FERRY_SEAL_EVERY)

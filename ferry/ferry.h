@@ -136,6 +136,20 @@ int	 beat_decode(const uint8_t *untrusted, size_t len, struct beat *ret);
 int	 beat_skew(const struct beat *, uint64_t t3, uint64_t t4,
 	    uint64_t tol_ns, int64_t *ret_offset, int64_t *ret_delay);
 
+/*
+ * The times of the last BEAT_SENT heartbeats a side sent (chan_tx_time
+ * after each): an echo counts only if it is exactly one of them, so an
+ * echo of an earlier run's heartbeat (a restart, a file left in the spool)
+ * never passes for a fresh one.
+ */
+#define BEAT_SENT	16
+struct beat_sent {
+	uint64_t	 t[BEAT_SENT];
+	unsigned int	 next;
+};
+void	 beat_sent_add(struct beat_sent *, uint64_t time_ns);
+int	 beat_sent_has(const struct beat_sent *, uint64_t time_ns);
+
 /* Receiver verdicts, passed to chan_rx_cb. */
 enum chan_verdict {
 	CHAN_OK = 0,		/* sealed, in sequence, digest matches */
@@ -177,6 +191,7 @@ int	 chan_tx_flush(struct chan_tx *);
 size_t	 chan_tx_backlog(const struct chan_tx *);	/* unsent bytes */
 uint32_t chan_tx_epoch(const struct chan_tx *);
 uint64_t chan_tx_seq(const struct chan_tx *);	/* last used, 0: none */
+uint64_t chan_tx_time(const struct chan_tx *);	/* time of the last frame */
 /*
  * 1 when the transport is durable (spool): a flush that returns 0 has made
  * every frame sent before it durable (one commit, one fsync, per flush). A

@@ -108,6 +108,7 @@ struct inner {
 	uint64_t		 beat_echo_time;	/* outer's last, its clock */
 	uint64_t		 beat_echo_rx;	/* when it came, ours */
 	uint64_t		 beat_heard_ms;	/* mono_ms() of it */
+	struct beat_sent	 beat_sent;	/* our last heartbeats */
 	int			 beat_now;	/* outer spoke after a silence:
 						 * answer without waiting */
 	int			 skewed;	/* -1 unknown, 0, 1 */

@@ -167,9 +167,9 @@ daemon_beat(struct daemon *d)
 	b.echo_rx = d->in.beat_echo_rx;
 	chan_rx_position(d->rx, &b.pos_epoch, &b.pos_seq);
 	buf_init(&p, BEAT_LEN);
-	if (beat_encode(&b, &p) == 0)
-		(void)daemon_send(d, FRAME_HEARTBEAT, NULL, "", "", p.data,
-		    p.len);
+	if (beat_encode(&b, &p) == 0 && daemon_send(d, FRAME_HEARTBEAT,
+	    NULL, "", "", p.data, p.len) == 0)
+		beat_sent_add(&d->in.beat_sent, chan_tx_time(d->tx));
 	buf_free(&p);
 	daemon_flush(d);
 }
@@ -477,6 +477,22 @@ daemon_start(struct daemon *d, const char *path)
 }
 
 #ifdef ISOGATE_TEST_HOOKS
+/* Test builds only: ISOGATE_TEST_CLOCK_OFFSET_MS=N plays an inner whose
+ * clock is N ms off (|N| at most a day), for the clock skew checks. */
+static void
+test_clock(void)
+{
+	const char	*v = getenv("ISOGATE_TEST_CLOCK_OFFSET_MS");
+	int64_t		 ms;
+
+	if (v == NULL)
+		return;
+	if (parse_i64(v, -86400000, 86400000, &ms) != 0)
+		fatalx("ISOGATE_TEST_CLOCK_OFFSET_MS: not a number of ms");
+	now_offset_set(ms * 1000000);
+	log_info("test hook: clock off by %lld ms", (long long)ms);
+}
+
 /* Test builds only: what a compromised inner would try, a listening socket
  * for the extranet, once sandboxed. It must die of SIGSYS. */
 static void
@@ -605,6 +621,9 @@ main(int argc, char *argv[])
 	log_init("isogate-inner", debug);
 
 	memset(&d, 0, sizeof(d));
+#ifdef ISOGATE_TEST_HOOKS
+	test_clock();
+#endif
 	daemon_start(&d, path);
 	daemon_confine(&d, no_sandbox);
 	if (event_base_dispatch(d.base) == -1)

@@ -141,8 +141,12 @@ inner_heartbeat(struct inner *in, const struct frame *f)
 	}
 	in->beat_echo_time = f->time_ns;
 	in->beat_echo_rx = t4;
-	sk = beat_skew(&b, f->time_ns, t4, (uint64_t)in->skew_ms * 1000000,
-	    &offset, &delay);
+	/* Only an echo of one of our own last heartbeats measures: not one
+	 * that a previous inner sent, with its own clock. */
+	sk = -EAGAIN;
+	if (beat_sent_has(&in->beat_sent, b.echo_time))
+		sk = beat_skew(&b, f->time_ns, t4,
+		    (uint64_t)in->skew_ms * 1000000, &offset, &delay);
 	if ((sk == 1 && in->skewed != 1) || (sk == 0 && in->skewed == 1)) {
 		if (sk == 1)
 			log_warnx("clock skew: outer's clock is %+lld ms from "

@@ -50,10 +50,10 @@ struct deliver {
 	struct event		*watch_ev;
 	uint64_t		 ticks;
 
-	/* Liveness: an inner heartbeat that echoes one of ours from this
-	 * run (not a stale file from before our start) arrived at
+	/* Liveness: an inner heartbeat that echoes one of our last
+	 * heartbeats (not a stale file from before our start) arrived at
 	 * alive_ms; the start gives grace. */
-	uint64_t		 start_ns;
+	struct beat_sent	 sent;
 	uint64_t		 alive_ms;
 	int			 silent;
 	uint64_t		 heard_ms;	/* an inner heartbeat arrived */
@@ -254,8 +254,10 @@ deliver_send_beat(struct deliver *dl)
 	chan_rx_position(o->rx, &b.pos_epoch, &b.pos_seq);
 	buf_init(&p, BEAT_LEN);
 	if (beat_encode(&b, &p) == 0 && chan_tx_send(o->tx, FRAME_HEARTBEAT,
-	    NULL, "", "", p.data, p.len) == 0)
+	    NULL, "", "", p.data, p.len) == 0) {
+		beat_sent_add(&dl->sent, chan_tx_time(o->tx));
 		outer_schedule_flush(o);
+	}
 	buf_free(&p);
 }
 
@@ -330,16 +332,18 @@ deliver_heartbeat(struct deliver *dl, const struct frame *f)
 	dl->heard_ms = mono_ms();
 	dl->echo_time = f->time_ns;
 	dl->echo_rx = t4;
-	/* It echoes one of our own heartbeats of this run (our own clock):
-	 * written by an inner that is there now, not a file left in the
-	 * spool from before (whatever inner's clock says). */
-	if (b.echo_time >= dl->start_ns)
+	/* It echoes one of our own last heartbeats: written by an inner
+	 * that is there now, not a file left in the spool from before
+	 * (whatever inner's clock says). Only such an echo measures. */
+	if (beat_sent_has(&dl->sent, b.echo_time))
 		dl->alive_ms = mono_ms();
 	deliver_watch(dl);
 	if (dl->durable)
 		deliver_position(dl, b.pos_epoch, b.pos_seq);
-	sk = beat_skew(&b, f->time_ns, t4, (uint64_t)dl->skew_ms * 1000000,
-	    &offset, &delay);
+	sk = -EAGAIN;
+	if (beat_sent_has(&dl->sent, b.echo_time))
+		sk = beat_skew(&b, f->time_ns, t4,
+		    (uint64_t)dl->skew_ms * 1000000, &offset, &delay);
 	if (sk == 1 && dl->skewed != 1) {
 		log_warnx("clock skew: inner's clock is %+lld ms from ours "
 		    "(tolerance %u ms, round trip %lld ms)",
@@ -475,7 +479,6 @@ deliver_init(struct outer *o)
 	dl->pending_max = fs->pending ? fs->pending : FERRY_PENDING_DEFAULT;
 	dl->spool_max = fs->spool_bytes ? fs->spool_bytes :
 	    FERRY_SPOOL_DEFAULT;
-	dl->start_ns = now_ns();
 	dl->alive_ms = dl->heard_ms = mono_ms();
 	dl->skewed = -1;
 	TAILQ_INIT(&dl->list);

@@ -151,6 +151,34 @@ is "applied: the replay blocks nothing" "$(paid PAYSPOOL00000006)" 1
 is "payment 1 is still there once" "$(paid PAYSPOOL00000001)" 1
 check "the replayed file went to quarantine/" test -e "$SPOOL/quarantine/$(basename "$old")"
 
+# --- clock skew: an inner whose clock is 10 s ahead (test-hook build) ---------
+
+# clock_record SIDE REASON: waits up to 10 s for a clock record of SIDE.
+clock_record()
+{
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(audit_lines "$1" ".event == \"clock\" and .reason == \"$2\"")" ] &&
+		    return 0
+		sleep 0.1
+	done
+	return 1
+}
+stop_inner && ok "inner stops for the clock test"
+ISOGATE_BIN=$ISOGATE_BIN/hook E2E_WRAP="env ISOGATE_TEST_CLOCK_OFFSET_MS=10000" start_inner
+check "outer reports inner's clock 10 s off (clock deny clock_skew)" \
+    clock_record outer clock_skew
+check "inner reports outer's clock off too" clock_record inner clock_skew
+check "outer's log says by how much" \
+    grep -q "clock skew: inner's clock is +[0-9]* ms from ours" "${E2E_LOG[outer]}"
+pay PAYSPOOLCLOCK001
+is "skew is reported, not refused: a payment still goes (202)" "$STATUS" 202
+is "and is applied" "$(paid PAYSPOOLCLOCK001)" 1
+stop_inner && ok "the skewed inner stops"
+start_inner
+check "clocks agree again: outer says so (clock allow clock_ok)" \
+    clock_record outer clock_ok
+
 # --- the pending bound: inner stopped, more one-ways than outer may hold ------
 
 stop_inner && ok "inner stops again"

@@ -495,6 +495,27 @@ test_beat(void **state)
 	    &delay), -EAGAIN);
 }
 
+/* Only an echo of one of the last BEAT_SENT heartbeats counts. */
+static void
+test_beat_sent(void **state)
+{
+	struct beat_sent	 sent;
+	uint64_t		 i;
+
+	(void)state;
+	memset(&sent, 0, sizeof(sent));
+	assert_false(beat_sent_has(&sent, 0));	/* "no echo" never counts */
+	assert_false(beat_sent_has(&sent, 1000));
+	for (i = 1; i <= BEAT_SENT + 4; i++)
+		beat_sent_add(&sent, i * 1000);
+	for (i = 1; i <= 4; i++)
+		assert_false(beat_sent_has(&sent, i * 1000));
+	for (i = 5; i <= BEAT_SENT + 4; i++)
+		assert_true(beat_sent_has(&sent, i * 1000));
+	assert_false(beat_sent_has(&sent, 5001));	/* exactly, not near */
+	assert_false(beat_sent_has(&sent, 0));
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -510,6 +531,7 @@ main(void)
 		T(test_commit_fails),
 		T(test_stored),
 		cmocka_unit_test(test_beat),
+		cmocka_unit_test(test_beat_sent),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
