@@ -433,11 +433,9 @@ spool_release(struct transport *t, int quarantine)
 		r = spool_move(sp, to);
 	else if (unlinkat(sp->dirfd, sp->cur, 0) == -1 && errno != ENOENT)
 		r = -errno;
-	if (r != 0) {
-		/* Read again from the start on the next scan. */
-		sp->dirty = 1;
-		sp->scan_off = sp->nscan;
-	}
+	/* A unit that cannot be removed (permissions: the daemon says so)
+	 * stays, and is read again at the next listing, which comes with
+	 * the next unit: not in a loop. */
 	sp->state = SPOOL_IDLE;
 	return r;
 }
