@@ -92,7 +92,10 @@ is "no apply ever hit the unique key (no payment applied a second time)" \
 
 # The journals: every accepted exchange id has outer's 202 and inner's execute.
 awk '$2 == 202 { print $3 }' "$E2E_DIR/results" | sort -u >"$E2E_DIR/xids"
-audit_lines outer '.event == "reply" and .status == 202' | jq -r .id | sort -u >"$E2E_DIR/outer202"
+# (A retry answered from the one-way outer still keeps is a request record
+# with status 202 and reason idempotent_retry.)
+audit_lines outer '.status == 202 and (.event == "reply" or .reason == "idempotent_retry")' |
+    jq -r .id | sort -u >"$E2E_DIR/outer202"
 audit_lines inner '.event == "execute" and .decision == "allow" and .type == "payment.record"' |
     jq -r .id | sort -u >"$E2E_DIR/innerok"
 is "outer's journal has the 202 of every accepted exchange id" \
