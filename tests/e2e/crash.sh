@@ -11,6 +11,7 @@
 # ever ran into the unique key (a second apply of the same payment), and
 # both journals account for every accepted exchange id.
 . "$(dirname "$0")/lib.sh"
+E2E_FERRY=spool		# what this script tests, whatever the environment says
 
 N=5000
 KILLS=12		# of each daemon

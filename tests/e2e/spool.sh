@@ -7,6 +7,7 @@
 # spool inside a private mount namespace (unshare -m), where both daemons
 # run; the namespace, and so the mount, end with the script.
 . "$(dirname "$0")/lib.sh"
+E2E_FERRY=spool		# what this script tests, whatever the environment says
 
 PENDING_MAX=20
 # inner keeps consumed files in archive/ (to replay one later); outer holds
