@@ -210,8 +210,7 @@ daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_release(struct daemon *d)
 {
-	struct audit_record	 rec;
-	int			 r, bad = d->in.unit_bad;
+	int	 r, bad = d->in.unit_bad;
 
 	d->in.unit_bad = 0;
 	if ((r = chan_rx_release(d->rx, bad)) != 0) {
@@ -222,12 +221,7 @@ daemon_release(struct daemon *d)
 		return;
 	log_warnx("inward spool: a file failed verification and was moved "
 	    "to quarantine/");
-	memset(&rec, 0, sizeof(rec));
-	rec.event = "ferry";
-	rec.decision = "deny";
-	rec.reason = "quarantined";
-	rec.size = rec.rows = rec.latency_us = -1;
-	if (audit_append(d->in.audit, &rec) != 0)
+	if (audit_note(d->in.audit, "ferry", "deny", "quarantined") != 0)
 		log_warnx("audit append failed");
 }
 

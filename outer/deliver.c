@@ -70,19 +70,23 @@ deliver_audit(struct outer *o, const char *event, const char *decision,
     const char *reason, const struct unacked *u)
 {
 	struct audit_record	 rec;
+	int			 r;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.event = event;
-	rec.decision = decision;
-	rec.reason = reason;
-	rec.size = rec.rows = rec.latency_us = -1;
-	if (u != NULL) {
+	if (u == NULL)
+		r = audit_note(o->audit, event, decision, reason);
+	else {
+		memset(&rec, 0, sizeof(rec));
+		rec.event = event;
+		rec.decision = decision;
+		rec.reason = reason;
 		rec.id = u->id;
 		rec.peer = u->peer->name;
 		rec.type = u->msg->name;
 		rec.size = (int64_t)u->len;
+		rec.rows = rec.latency_us = -1;
+		r = audit_append(o->audit, &rec);
 	}
-	if (audit_append(o->audit, &rec) != 0)
+	if (r != 0)
 		log_warn("audit append");
 }
 

@@ -149,8 +149,7 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 rx_release(struct outer *o)
 {
-	struct audit_record	 rec;
-	int			 r, bad = o->rx_bad;
+	int	 r, bad = o->rx_bad;
 
 	o->rx_bad = 0;
 	if ((r = chan_rx_release(o->rx, bad)) != 0)
@@ -158,12 +157,7 @@ rx_release(struct outer *o)
 	else if (bad) {
 		log_warnx("outward spool: a file failed verification and was "
 		    "moved to quarantine/");
-		memset(&rec, 0, sizeof(rec));
-		rec.event = "ferry";
-		rec.decision = "deny";
-		rec.reason = "quarantined";
-		rec.size = rec.rows = rec.latency_us = -1;
-		if (audit_append(o->audit, &rec) != 0)
+		if (audit_note(o->audit, "ferry", "deny", "quarantined") != 0)
 			log_warn("audit append");
 	}
 }
