@@ -48,6 +48,7 @@ to_ms()
 }
 
 FERRY=spool
+declare -A PER_COMMIT=()	# conns -> one-ways per spool commit
 ARCHIVE=$E2E_DIR/ferry/inward/archive
 # units: spool files inner has consumed so far.
 units() { find "$ARCHIVE" -name '*.isf' 2>/dev/null | wc -l; }
@@ -74,9 +75,10 @@ bench_wrk()
 		per=$FERRY
 		if [ "$FERRY" = spool ]; then
 			sleep 1		# inner catches up with the last files
-			per="$per $(awk -v m="$((${total:-0} - ${bad:-0}))" \
+			PER_COMMIT[$conns]=$(awk -v m="$((${total:-0} - ${bad:-0}))" \
 			    -v u="$(($(units) - u0))" 'BEGIN {
-				if (u > 0) printf "%.1f", m / u; else print "?" }')"
+				if (u > 0) printf "%.1f", m / u; else print "?" }')
+			per="$per ${PER_COMMIT[$conns]}"
 		fi
 	fi
 	printf '%-16s %6s %12s %10s %10s %8s %s\n' "$type" "$conns" "${rps:-?}" \
@@ -123,7 +125,7 @@ fi
 # The FIFO ferry for comparison (202 on inner's ack, nothing durable in
 # between), and what one spool commit costs on this disk.
 echo
-python3 - "$E2E_DIR/ferry/inward" <<'EOF'
+commit_ms=$(python3 - "$E2E_DIR/ferry/inward" <<'EOF'
 import os, sys, time
 d = sys.argv[1]
 fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
@@ -141,9 +143,16 @@ for i in range(n):
 dt = (time.perf_counter() - t) / n * 1000
 for i in range(n):
     os.unlink(os.path.join(d, "bench-%d" % i))
-print("spool commit (600-byte file: write, fdatasync, rename, fsync of the "
-      "directory): %.3f ms each, %d runs" % (dt, n))
+print("%.3f" % dt)
 EOF
+)
+printf 'spool commit (600-byte file: write, fdatasync, rename, fsync of the directory): %s ms\n' \
+    "$commit_ms"
+for c in 16 64; do
+	awk -v t="$commit_ms" -v p="${PER_COMMIT[$c]:-?}" -v c="$c" 'BEGIN {
+		if (p + 0 > 0) printf "fsync cost per one-way at %d connections: %.3f ms (%s per commit)\n", c, t / p, p
+		else printf "fsync cost per one-way at %d connections: ?\n", c }'
+done
 stop_outer && stop_inner || bail "bench: stop the daemons for the fifo run"
 # Their own paths: the spool directories stay as they are.
 sed -i -e 's#"spool:\([^"]*\)"#"fifo:\1.fifo"#' "$E2E_POLICY"
