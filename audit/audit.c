@@ -744,6 +744,20 @@ rotation_due(const struct audit *a)
 }
 
 int
+audit_note(struct audit *a, const char *event, const char *decision,
+    const char *reason)
+{
+	struct audit_record	 rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.event = event;
+	rec.decision = decision;
+	rec.reason = reason;
+	rec.size = rec.rows = rec.latency_us = -1;
+	return audit_append(a, &rec);
+}
+
+int
 audit_append(struct audit *a, const struct audit_record *rec)
 {
 	char	 ts[AUDIT_TIME_LEN];

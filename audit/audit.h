@@ -78,6 +78,10 @@ int	 audit_open_side(const struct side *, const char *side, EVP_PKEY *key,
 /* Appends one line with a single write(2); 0 or -errno. A checkpoint or
  * rotation due first is done first. */
 int	 audit_append(struct audit *, const struct audit_record *);
+/* A record of a change of state that concerns no exchange: event,
+ * decision and reason only. */
+int	 audit_note(struct audit *, const char *event, const char *decision,
+	    const char *reason);
 /* Appends a checkpoint now if records are unsigned; fsyncs. */
 int	 audit_checkpoint(struct audit *);
 /* For a timer: a checkpoint if one is due by time. */

@@ -12,15 +12,21 @@
 # connections with bench/tls_load.c (wrk cannot present a client
 # certificate): bill.query over plain, then outer restarted on the TLS
 # listen with a test PKI, the same over TLS 1.3 with wechat-app's
-# certificate. Then bench/audit.sh, bench/guard.sh and bench/eth.sh (the
-# eth: ferry; root). ISOGATE_BIN picks the binaries.
+# certificate. One-way payments go over the example's spool ferry (the
+# table says how many messages shared each commit, i.e. each fsync), then
+# over FIFOs for comparison, and one spool commit is timed on its own.
+# Then bench/audit.sh, bench/guard.sh and bench/eth.sh (the eth: ferry;
+# root). ISOGATE_BIN picks the binaries.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 DURATION=${1:-10}
 BENCH=$(cd "$(dirname "$0")" && pwd)
 command -v wrk >/dev/null || { echo "bench: wrk is missing (tools/deps.sh test)" >&2; exit 1; }
 
-# The demo limits (500/s) would turn a benchmark into a 429 test.
-export E2E_POLICY_SED='s#rate[[:space:]]\{1,\}[0-9]\{1,\}/s\([[:space:]]\{1,\}burst[[:space:]]\{1,\}[0-9]\{1,\}\)\{0,1\}#rate 1000000/s burst 1000000#'
+# The demo limits (500/s) would turn a benchmark into a 429 test. inner
+# archives the spool files it consumed, so that they can be counted: one
+# file is one commit (one fdatasync, one rename, one directory fsync).
+export E2E_POLICY_SED='s#rate[[:space:]]\{1,\}[0-9]\{1,\}/s\([[:space:]]\{1,\}burst[[:space:]]\{1,\}[0-9]\{1,\}\)\{0,1\}#rate 1000000/s burst 1000000#
+/^inner[[:space:]]*{/a\	ferry archive'
 export E2E_NAME=bench
 # shellcheck source=tests/e2e/lib.sh
 . "$BENCH/../tests/e2e/lib.sh"
@@ -42,13 +48,22 @@ to_ms()
 		else printf "?" }'
 }
 
-printf '\n%-16s %6s %12s %10s %10s %8s\n' message conns "req/s" "p50 ms" "p99 ms" non-2xx
+FERRY=spool
+declare -A PER_COMMIT=()	# conns -> one-ways per spool commit
+ARCHIVE=$E2E_DIR/ferry/inward/archive
+# units: spool files inner has consumed so far.
+units() { find "$ARCHIVE" -name '*.isf' 2>/dev/null | wc -l; }
+
+printf '\n%-16s %6s %12s %10s %10s %8s %s\n' message conns "req/s" "p50 ms" "p99 ms" non-2xx \
+    "(one-ways: ferry, messages per commit)"
 # bench_wrk TYPE CONNS SCRIPT [ARG...]
 bench_wrk()
 {
 	local type=$1 conns=$2 script=$3 threads=2 out rps p50 p99 bad total
+	local u0 per=""
 	shift 3
 	[ "$conns" = 1 ] && threads=1
+	u0=$(units)
 	out=$(wrk -t "$threads" -c "$conns" -d "${DURATION}s" --latency \
 	    -s "$BENCH/$script" "$E2E_URL" -- "$@" 2>&1)
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -56,10 +71,19 @@ bench_wrk()
 	p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
 	bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
 	total=$(awk '/requests in/ { print $1 }' <<<"$out")
-	[ "$type" = payment.record ] &&
-	    ACCEPTED=$((ACCEPTED + ${total:-0} - ${bad:-0}))
-	printf '%-16s %6s %12s %10s %10s %8s\n' "$type" "$conns" "${rps:-?}" \
-	    "$p50" "$p99" "${bad:-0}"
+	if [ "$type" = payment.record ]; then
+		ACCEPTED=$((ACCEPTED + ${total:-0} - ${bad:-0}))
+		per=$FERRY
+		if [ "$FERRY" = spool ]; then
+			sleep 1		# inner catches up with the last files
+			PER_COMMIT[$conns]=$(awk -v m="$((${total:-0} - ${bad:-0}))" \
+			    -v u="$(($(units) - u0))" 'BEGIN {
+				if (u > 0) printf "%.1f", m / u; else print "?" }')
+			per="$per ${PER_COMMIT[$conns]}"
+		fi
+	fi
+	printf '%-16s %6s %12s %10s %10s %8s %s\n' "$type" "$conns" "${rps:-?}" \
+	    "$p50" "$p99" "${bad:-0}" "$per"
 	grep -q 'Socket errors' <<<"$out" && grep 'Socket errors' <<<"$out" | sed 's/^/    /'
 	[ -n "$rps" ] || printf '%s\n' "$out" | sed 's/^/    wrk: /'
 }
@@ -98,6 +122,52 @@ if [ "$rows" -ge "$ACCEPTED" ]; then
 else
 	not_ok "payments answered 202: $ACCEPTED, rows in payments: $rows (rows lost)"
 fi
+
+# The FIFO ferry for comparison (202 on inner's ack, nothing durable in
+# between), and what one spool commit costs on this disk.
+echo
+commit_ms=$(python3 - "$E2E_DIR/ferry/inward" <<'EOF'
+import os, sys, time
+d = sys.argv[1]
+fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+data = b"x" * 600
+n = 200
+t = time.perf_counter()
+for i in range(n):
+    tmp, dst = os.path.join(d, ".tmp-bench"), os.path.join(d, "bench-%d" % i)
+    f = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(f, data)
+    os.fdatasync(f)
+    os.close(f)
+    os.rename(tmp, dst)
+    os.fsync(fd)
+dt = (time.perf_counter() - t) / n * 1000
+for i in range(n):
+    os.unlink(os.path.join(d, "bench-%d" % i))
+print("%.3f" % dt)
+EOF
+)
+printf 'spool commit (600-byte file: write, fdatasync, rename, fsync of the directory): %s ms\n' \
+    "$commit_ms"
+for c in 16 64; do
+	awk -v t="$commit_ms" -v p="${PER_COMMIT[$c]:-?}" -v c="$c" 'BEGIN {
+		if (p + 0 > 0) printf "fsync cost per one-way at %d connections: %.3f ms (%s per commit)\n", c, t / p, p
+		else printf "fsync cost per one-way at %d connections: ?\n", c }'
+done
+stop_outer && stop_inner || bail "bench: stop the daemons for the fifo run"
+# Their own paths: the spool directories stay as they are.
+sed -i -e 's#"spool:\([^"]*\)"#"fifo:\1.fifo"#' "$E2E_POLICY"
+start_inner
+start_outer
+FERRY=fifo
+printf '%-16s %6s %12s %10s %10s %8s %s\n' message conns "req/s" "p50 ms" "p99 ms" non-2xx "(ferry)"
+bench_wrk payment.record 16 payment.lua F16
+bench_wrk payment.record 64 payment.lua F64
+stop_outer && stop_inner || bail "bench: stop the daemons after the fifo run"
+sed -i -e 's#"fifo:\([^"]*\)\.fifo"#"spool:\1"#' "$E2E_POLICY"
+start_inner
+start_outer
+FERRY=spool
 
 # TLS against plain, one client program for both (bench/tls_load.c).
 LOAD=$E2E_DIR/tls_load

@@ -90,6 +90,9 @@ int	 parse_u64(const char *, uint64_t min, uint64_t max, uint64_t *ret);
 void	 hex_encode(const uint8_t *, size_t, char *out);	/* out: 2n+1 */
 int	 hex_decode(const char *, uint8_t *out, size_t n);	/* exactly 2n chars */
 uint64_t now_ns(void);		/* CLOCK_REALTIME, unix ns */
+/* Shifts what now_ns() answers: the test-hook daemons play a side whose
+ * clock is off with it (tests/e2e/spool.sh, clock skew). */
+void	 now_offset_set(int64_t ns);
 uint64_t mono_ms(void);		/* CLOCK_MONOTONIC, ms */
 int	 random_bytes(void *, size_t);		/* OpenSSL RAND_bytes */
 int	 ct_equal(const void *, const void *, size_t);	/* 1 if equal */

@@ -58,6 +58,8 @@ static const int sandbox_common[] = {
 	/* eth: the receiver's reorder timer (its pcap socket, epoll and
 	 * timerfd are made before the filter; sending is sendto). */
 	SCMP_SYS(timerfd_settime),
+	/* The spool ferry lists its directory (ferry/spool.c). */
+	SCMP_SYS(getdents64),
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 	/*
 	 * Sanitizer builds only (tests): LeakSanitizer stops the world at
@@ -66,8 +68,7 @@ static const int sandbox_common[] = {
 	 */
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(wait4),
 	SCMP_SYS(prctl), SCMP_SYS(getppid), SCMP_SYS(sched_getaffinity),
-	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getdents64),
-	SCMP_SYS(getdents),
+	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getdents),
 	SCMP_SYS(set_tid_address), SCMP_SYS(tgkill), SCMP_SYS(kill),
 	SCMP_SYS(pipe2), SCMP_SYS(dup2), SCMP_SYS(dup3),
 	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sysinfo),

@@ -96,13 +96,22 @@ hex_decode(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
+static int64_t	 now_offset;	/* ns; 0 but in test-hook daemons */
+
+void
+now_offset_set(int64_t ns)
+{
+	now_offset = ns;
+}
+
 uint64_t
 now_ns(void)
 {
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
+	    (uint64_t)now_offset;
 }
 
 uint64_t

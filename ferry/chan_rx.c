@@ -55,6 +55,8 @@ struct chan_rx {
 	uint8_t			 chain[SHA256_LEN];
 	int			 synced;	/* chain is valid for last */
 	struct chan_rx_stats	 st;
+	int			 unsaved;	/* durable transport: position not
+						 * yet persisted (chan_rx_release) */
 };
 
 const char *
@@ -570,6 +572,13 @@ chan_rx_seal(struct chan_rx *rx, const struct frame *f, chan_rx_cb *cb,
 	rx->last = s.last;
 	memcpy(rx->chain, s.chain, SHA256_LEN);
 	rx->synced = 1;
+	/* With a durable transport the position is saved once the daemon
+	 * has acted on the unit (chan_rx_release): a crash before that
+	 * delivers the unit again rather than skip it. */
+	if (rx->t != NULL && rx->t->ops->release != NULL) {
+		rx->unsaved = 1;
+		return 0;
+	}
 	return chan_rx_persist(rx);
 }
 
@@ -659,21 +668,26 @@ chan_rx_read(struct chan_rx *rx, chan_rx_cb *cb, void *arg)
 
 	if (rx->t == NULL)
 		return -EINVAL;
-	/* Bounded per call so one busy channel cannot starve the loop. */
-	while (total < RX_READ_MAX) {
+	/* Bounded per call so one busy channel cannot starve the loop; a
+	 * durable unit is read whole (at most SPOOL_FILE_MAX), since no
+	 * wake-up would come for the rest of it. */
+	while (total < RX_READ_MAX || rx->t->ops->release != NULL) {
 		if ((r = buf_reserve(&rx->in, RX_CHUNK)) != 0)
 			return r;
 		r = rx->t->ops->recv(rx->t, rx->in.data + rx->in.len,
 		    RX_CHUNK, &n);
 		if (r == -EAGAIN)
 			break;
-		if (r == -EPIPE) {
-			/* The writer left: a partial frame will never end,
-			 * and what it did not seal never will be. */
+		if (r == -EPIPE || r == -ENOMSG || r == -EBADMSG) {
+			/* The writer left, or a durable unit ended: a
+			 * partial frame will never end, and what it did not
+			 * seal never will be. */
+			if (r == -EBADMSG)
+				cb(arg, NULL, CHAN_MALFORMED);
 			buf_reset(&rx->in);
 			rx->resync = 0;
 			chan_rx_report(rx, CHAN_UNSEALED, cb, arg);
-			return -EPIPE;
+			return r == -EPIPE ? -EPIPE : 1;
 		}
 		if (r != 0)
 			return r;
@@ -700,6 +714,37 @@ chan_rx_stats(const struct chan_rx *rx, struct chan_rx_stats *ret)
 	memset(&ret->link, 0, sizeof(ret->link));
 	if (rx->t != NULL && rx->t->ops->stats != NULL)
 		rx->t->ops->stats(rx->t, &ret->link);
+}
+
+int
+chan_rx_release(struct chan_rx *rx, int quarantine)
+{
+	int	 r;
+
+	if (rx->t == NULL || rx->t->ops->release == NULL)
+		return 0;
+	if (rx->unsaved) {
+		if ((r = chan_rx_persist(rx)) != 0)
+			return r;
+		rx->unsaved = 0;
+	}
+	return rx->t->ops->release(rx->t, quarantine);
+}
+
+int
+chan_rx_archive(struct chan_rx *rx, int on)
+{
+	if (rx->t == NULL || rx->t->ops->archive == NULL)
+		return -ENOTSUP;
+	return rx->t->ops->archive(rx->t, on);
+}
+
+void
+chan_rx_position(const struct chan_rx *rx, uint32_t *ret_epoch,
+    uint64_t *ret_last)
+{
+	*ret_epoch = rx->epoch;
+	*ret_last = rx->last;
 }
 
 void

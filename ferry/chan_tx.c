@@ -32,11 +32,17 @@ struct chan_tx {
 
 	uint32_t		 epoch;
 	uint64_t		 seq;		/* last seq used, 0 for none */
+	uint64_t		 time_ns;	/* of the last frame queued */
 	uint64_t		 first_unsealed;
 	unsigned int		 unsealed;	/* frames since the last seal */
 	unsigned int		 seal_every;	/* FERRY_SEAL_EVERY, or less */
 	uint8_t			 chain[SHA256_LEN];
 	uint8_t			 sealed_chain[SHA256_LEN];
+
+	/* Durable transports: the last frame on disk, and the chain after
+	 * it, where a failed commit rewinds to. */
+	uint64_t		 durable_seq;
+	uint8_t			 durable_chain[SHA256_LEN];
 };
 
 /*
@@ -109,6 +115,7 @@ chan_tx_open(const char *endpoint, enum ferry_dir dir, EVP_PKEY *key,
 	if ((r = chain_init(tx->md, dir, tx->epoch, tx->chain)) != 0)
 		goto fail;
 	memcpy(tx->sealed_chain, tx->chain, SHA256_LEN);
+	memcpy(tx->durable_chain, tx->chain, SHA256_LEN);
 	if (EVP_PKEY_up_ref(key) != 1) {
 		r = -EIO;
 		goto fail;
@@ -150,6 +157,24 @@ uint32_t
 chan_tx_epoch(const struct chan_tx *tx)
 {
 	return tx->epoch;
+}
+
+uint64_t
+chan_tx_seq(const struct chan_tx *tx)
+{
+	return tx->seq;
+}
+
+uint64_t
+chan_tx_time(const struct chan_tx *tx)
+{
+	return tx->time_ns;
+}
+
+int
+chan_tx_durable(const struct chan_tx *tx)
+{
+	return tx->t->ops->commit != NULL;
 }
 
 /* Appends a seal over the unsealed frames; the room for it is reserved. */
@@ -236,11 +261,23 @@ chan_tx_send(struct chan_tx *tx, uint8_t kind, const uint8_t id[ID_LEN],
 	if (tx->unsealed++ == 0)
 		tx->first_unsealed = f.seq;
 	tx->seq = f.seq;
+	tx->time_ns = f.time_ns;
 	/* The frame is queued either way; a seal that fails here is tried
 	 * again by the next send or flush. */
 	if (tx->unsealed >= tx->seal_every)
 		(void)chan_tx_seal(tx);
 	return 0;
+}
+
+/* A durable transport lost the unit being written: the frames in it were
+ * never sent, so seq and chain go back to the last durable frame. */
+static void
+chan_tx_rewind(struct chan_tx *tx)
+{
+	tx->seq = tx->durable_seq;
+	memcpy(tx->chain, tx->durable_chain, SHA256_LEN);
+	memcpy(tx->sealed_chain, tx->durable_chain, SHA256_LEN);
+	tx->unsealed = 0;
 }
 
 int
@@ -269,12 +306,23 @@ chan_tx_flush(struct chan_tx *tx)
 			tx->out_off = 0;
 			tx->t->ops->disconnect(tx->t);
 			tx->connected = 0;
+			if (tx->t->ops->commit != NULL)
+				chan_tx_rewind(tx);
 			return r;
 		}
 		tx->out_off += n;
 	}
 	buf_reset(&tx->out);
 	tx->out_off = 0;
+	if (tx->t->ops->commit == NULL)
+		return 0;
+	/* Everything written is sealed: one unit, one fsync. */
+	if ((r = tx->t->ops->commit(tx->t, tx->epoch, tx->seq)) != 0) {
+		chan_tx_rewind(tx);
+		return r;
+	}
+	tx->durable_seq = tx->seq;
+	memcpy(tx->durable_chain, tx->chain, SHA256_LEN);
 	return 0;
 }
 
@@ -292,6 +340,39 @@ chan_tx_configure(struct chan_tx *tx, const struct ferry_link *l)
 	 * takes down only the frames its seal covers. */
 	tx->seal_every = l->seal != 0 ? l->seal : FERRY_SEAL_EVERY;
 	return 0;
+}
+
+struct chan_tx_replay {
+	struct chan_rx	*rx;
+	chan_rx_cb	*cb;
+	void		*arg;
+};
+
+static int
+chan_tx_replay_unit(void *arg, const uint8_t *p, size_t len)
+{
+	struct chan_tx_replay	*rp = arg;
+
+	return chan_rx_feed(rp->rx, p, len, rp->cb, rp->arg);
+}
+
+int
+chan_tx_stored(struct chan_tx *tx, chan_rx_cb *cb, void *arg)
+{
+	struct chan_tx_replay	 rp;
+	int			 r;
+
+	if (tx->t->ops->stored == NULL)
+		return 0;
+	/* The key pair verifies its own seals. */
+	if ((r = chan_rx_open(NULL, tx->dir, tx->key, tx->digest, NULL,
+	    &rp.rx)) != 0)
+		return r;
+	rp.cb = cb;
+	rp.arg = arg;
+	r = tx->t->ops->stored(tx->t, chan_tx_replay_unit, &rp);
+	chan_rx_close(rp.rx);
+	return r;
 }
 
 void

@@ -140,6 +140,47 @@ struct ferry_link_stats {
 					 * restarts, or other senders (RX) */
 };
 
+/*
+ * beat.c: the payload of a heartbeat frame, 28 bytes LE: the time of the
+ * last heartbeat received from the other side and when it came (0, 0 if
+ * none yet; both in ns, the sender's and the receiver's clock), and the
+ * sender's receiving position on the other channel (epoch, last seq), so
+ * that the other side knows what was consumed.
+ */
+#define BEAT_LEN	28
+struct beat {
+	uint64_t	 echo_time;
+	uint64_t	 echo_rx;
+	uint32_t	 pos_epoch;
+	uint64_t	 pos_seq;
+};
+int	 beat_encode(const struct beat *, struct buf *out);
+/* -EBADMSG unless exactly BEAT_LEN bytes with a consistent echo. */
+int	 beat_decode(const uint8_t *untrusted, size_t len, struct beat *ret);
+/*
+ * From a heartbeat sent at t3 (the other side's clock) and received at t4
+ * (ours): *ret_offset, the other clock minus ours, and *ret_delay, the
+ * round trip (ns). 1 when the clocks differ by more than tol_ns for sure,
+ * 0 when they agree within it for sure, -EAGAIN when there is no echo yet
+ * or the delay is too long to tell.
+ */
+int	 beat_skew(const struct beat *, uint64_t t3, uint64_t t4,
+	    uint64_t tol_ns, int64_t *ret_offset, int64_t *ret_delay);
+
+/*
+ * The times of the last BEAT_SENT heartbeats a side sent (chan_tx_time
+ * after each): an echo counts only if it is exactly one of them, so an
+ * echo of an earlier run's heartbeat (a restart, a file left in the spool)
+ * never passes for a fresh one.
+ */
+#define BEAT_SENT	16
+struct beat_sent {
+	uint64_t	 t[BEAT_SENT];
+	unsigned int	 next;
+};
+void	 beat_sent_add(struct beat_sent *, uint64_t time_ns);
+int	 beat_sent_has(const struct beat_sent *, uint64_t time_ns);
+
 /* Receiver verdicts, passed to chan_rx_cb. */
 enum chan_verdict {
 	CHAN_OK = 0,		/* sealed, in sequence, digest matches */
@@ -152,6 +193,9 @@ enum chan_verdict {
 	CHAN_UNSEALED,		/* discarded unsealed when the writer left */
 };
 const char *chan_verdict_name(int);
+/* f and its payload are valid only during the call, which must not call
+ * back into the same chan_rx. */
+typedef void chan_rx_cb(void *arg, const struct frame *f, int verdict);
 
 /*
  * chan.c: the sending end of one channel. Each frame is appended to the
@@ -180,6 +224,23 @@ uint32_t chan_tx_epoch(const struct chan_tx *);
 /* Link settings for the transport (eth:), and the frames per seal (any
  * transport); 0, or -EINVAL when out of range. */
 int	 chan_tx_configure(struct chan_tx *, const struct ferry_link *);
+uint64_t chan_tx_seq(const struct chan_tx *);	/* last used, 0: none */
+uint64_t chan_tx_time(const struct chan_tx *);	/* time of the last frame */
+/*
+ * 1 when the transport is durable (spool): a flush that returns 0 has made
+ * every frame sent before it durable (one commit, one fsync, per flush). A
+ * flush whose commit fails (-ENOSPC, -EDQUOT, -EIO) discards the unsent
+ * frames and rewinds seq and chain to the last durable frame, so the
+ * receiver sees no gap: those frames were never sent.
+ */
+int	 chan_tx_durable(const struct chan_tx *);
+/*
+ * Durable transports: replays through cb, with CHAN_OK, every data frame
+ * still stored and not yet consumed by the receiver, oldest first, after
+ * checking its seal with this sender's own key (a stored unit that does not
+ * verify is reported with its verdict instead). 0 or -errno.
+ */
+int	 chan_tx_stored(struct chan_tx *, chan_rx_cb *cb, void *arg);
 void	 chan_tx_close(struct chan_tx *);
 
 /*
@@ -188,17 +249,31 @@ void	 chan_tx_close(struct chan_tx *);
  * delivered is reported with its verdict (frame NULL when undecodable).
  */
 struct chan_rx;
-/* f and its payload are valid only during the call, which must not call
- * back into the same chan_rx. */
-typedef void chan_rx_cb(void *arg, const struct frame *f, int verdict);
 int	 chan_rx_open(const char *endpoint, enum ferry_dir, EVP_PKEY *peer_key,
 	    const uint8_t digest[SHA256_LEN], const char *state_dir,
 	    struct chan_rx **ret);
 int	 chan_rx_fd(const struct chan_rx *);
 /* Reads what is available and reports frames through cb. 0, or -EPIPE
  * when the writer went away (the transport was reopened: fetch the fd
- * again), or another -errno. */
+ * again), or another -errno. A durable transport (spool) returns 1 when
+ * one unit (file) has been read whole: act on what was delivered, call
+ * chan_rx_release, then read again for the next one. */
 int	 chan_rx_read(struct chan_rx *, chan_rx_cb *cb, void *arg);
+/*
+ * Durable transports: what was delivered so far has been acted on for good
+ * (inner committed it). Persists the position (with a durable transport
+ * the position is saved here, not at each seal, so a crash before this
+ * point reads the unit again) and removes the unit read whole, or moves
+ * it to quarantine/ when quarantine is set (a unit that failed
+ * verification), or to archive/ when archiving. A no-op for the others.
+ */
+int	 chan_rx_release(struct chan_rx *, int quarantine);
+/* Keeps consumed units in archive/ instead of removing them. -ENOTSUP
+ * for a transport that is not durable. */
+int	 chan_rx_archive(struct chan_rx *, int on);
+/* The epoch and last seq delivered (what heartbeats report). */
+void	 chan_rx_position(const struct chan_rx *, uint32_t *ret_epoch,
+	    uint64_t *ret_last);
 /*
  * Processes bytes as if they had been read from the transport (tests,
  * fuzzing, replaying a recorded stream). chan_rx_open accepts a NULL

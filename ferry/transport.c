@@ -10,6 +10,7 @@
 static const struct transport_ops *const transports[] = {
 	&fifo_transport_ops,
 	&eth_transport_ops,
+	&spool_transport_ops,
 };
 
 int

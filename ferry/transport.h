@@ -48,6 +48,28 @@ struct transport_ops {
 	int	 (*configure)(struct transport *, const struct ferry_link *);
 	/* Optional: link counters; NULL where there are none. */
 	void	 (*stats)(const struct transport *, struct ferry_link_stats *);
+
+	/*
+	 * Durable transports only (NULL for the others). recv may also
+	 * return -ENOMSG: the unit (a spool file) ended, and what it did not
+	 * seal never will be; or -EBADMSG: the unit cannot be read as frames
+	 * at all. Either way recv then says -EAGAIN until release.
+	 */
+	/* TX: makes everything sent since the last commit durable as one
+	 * unit ending with frame (epoch, seq). 0 once it is on disk; else
+	 * -errno (-ENOSPC, -EDQUOT, -EIO) and the unit is discarded. */
+	int	 (*commit)(struct transport *, uint32_t epoch, uint64_t seq);
+	/* RX: the unit read so far has been acted on: remove it, or move it
+	 * to quarantine/ when quarantine is set, or to archive/ when
+	 * archiving. 0, or -errno (the unit is then read again). */
+	int	 (*release)(struct transport *, int quarantine);
+	/* RX: archive consumed units instead of removing them. */
+	int	 (*archive)(struct transport *, int on);
+	/* TX: calls fn on the bytes of every unit still stored (not yet
+	 * released by the receiver), oldest first; stops at fn's non-zero
+	 * answer and returns it. */
+	int	 (*stored)(struct transport *,
+		    int (*fn)(void *, const uint8_t *, size_t), void *arg);
 };
 
 /* Every transport's state starts with this. */
@@ -158,5 +180,15 @@ int	 frag_rx_input(struct frag_rx *, const uint8_t *untrusted, size_t len,
 int	 frag_rx_release(struct frag_rx *, uint64_t now, struct buf *out);
 /* When frag_rx_release next has something to time out; 0: nothing. */
 uint64_t frag_rx_deadline(const struct frag_rx *);
+/* spool.c */
+extern const struct transport_ops spool_transport_ops;
+#define SPOOL_NAME_LEN	35	/* EEEEEEEEEE-SSSSSSSSSSSSSSSSSSSS.isf */
+#define SPOOL_FILE_MAX	(FERRY_BACKLOG_MAX + 2 * SEAL_FRAME_LEN)
+/* A unit's file name from its last frame, and back: -EINVAL unless the
+ * name has exactly that form (10 + 20 decimal digits). */
+int	 spool_name(uint32_t epoch, uint64_t seq,
+	    char out[SPOOL_NAME_LEN + 1]);
+int	 spool_name_parse(const char *untrusted, uint32_t *ret_epoch,
+	    uint64_t *ret_seq);
 
 #endif

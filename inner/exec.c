@@ -39,7 +39,7 @@ struct exec {
 	size_t			 nstmts;
 	sqlite3_stmt		*begin, *begin_read, *commit, *rollback;
 	sqlite3_stmt		*savepoint, *release, *rollback_to;
-	sqlite3_stmt		*applied_find, *applied_insert;
+	sqlite3_stmt		*applied_find, *applied_insert, *applied_prune;
 	uint64_t		 deadline_ms;	/* 0: none */
 	struct exec_pending	 pending[EXEC_BATCH_MAX];
 	size_t			 npending;
@@ -219,7 +219,9 @@ exec_setup(struct exec *e, const char *path, struct buf *errs)
 	if (sqlite3_exec(e->db, "PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON;"
 	    "CREATE TABLE IF NOT EXISTS isogate_applied("
-	    "id TEXT PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL)",
+	    "id TEXT PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL);"
+	    "CREATE INDEX IF NOT EXISTS isogate_applied_at "
+	    "ON isogate_applied(at)",
 	    NULL, NULL, NULL) != SQLITE_OK) {
 		errorf(errs, "database %s: %s", path, sqlite3_errmsg(e->db));
 		goto out;
@@ -235,7 +237,9 @@ exec_setup(struct exec *e, const char *path, struct buf *errs)
 	    exec_prepare(e->db, "SELECT 1 FROM isogate_applied WHERE id = ?1",
 	    &e->applied_find) != 0 ||
 	    exec_prepare(e->db, "INSERT INTO isogate_applied(id, type, at) "
-	    "VALUES (?1, ?2, ?3)", &e->applied_insert) != 0) {
+	    "VALUES (?1, ?2, ?3)", &e->applied_insert) != 0 ||
+	    exec_prepare(e->db, "DELETE FROM isogate_applied WHERE at < ?1",
+	    &e->applied_prune) != 0) {
 		errorf(errs, "database %s: %s", path, sqlite3_errmsg(e->db));
 		goto out;
 	}
@@ -360,6 +364,7 @@ exec_close(struct exec *e)
 	sqlite3_finalize(e->rollback_to);
 	sqlite3_finalize(e->applied_find);
 	sqlite3_finalize(e->applied_insert);
+	sqlite3_finalize(e->applied_prune);
 	sqlite3_close(e->db);
 	free(e->stmts);
 	free(e);
@@ -883,4 +888,19 @@ exec_run(struct exec *e, const struct exec_job *job)
 	result_init(&res);
 	exec_request(e, job, &res);
 	exec_report(e, job, &res);
+}
+
+int64_t
+exec_prune(struct exec *e, int64_t cutoff)
+{
+	int	 rc;
+
+	if (e->npending != 0 || !sqlite3_get_autocommit(e->db))
+		return -EBUSY;
+	sqlite3_bind_int64(e->applied_prune, 1, cutoff);
+	rc = exec_step_done(e->applied_prune);
+	sqlite3_clear_bindings(e->applied_prune);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	return sqlite3_changes64(e->db);
 }

@@ -77,6 +77,10 @@ void	 exec_run(struct exec *, const struct exec_job *);
 /* Commits the open batch and reports its jobs; a no-op when none is open. */
 void	 exec_commit(struct exec *);
 size_t	 exec_pending(const struct exec *);
+/* Forgets applied ids recorded before cutoff (Unix seconds): a retry
+ * older than the policy's `ferry keep` is no longer recognised. Outside
+ * a batch only. Returns the number removed, or -EIO. */
+int64_t	 exec_prune(struct exec *, int64_t cutoff);
 size_t	 exec_nstatements(const struct exec *);
 /* Rolls back an uncommitted batch without reporting it. */
 void	 exec_close(struct exec *);
@@ -97,9 +101,22 @@ struct inner {
 	uint64_t		 nallow;
 	uint64_t		 ndeny;
 	uint64_t		 nunanswered;	/* audit or send failed */
+
+	/* Heartbeats: serve.c notes outer's, main.c sends inner's. */
+	uint32_t		 beat_ms;
+	uint32_t		 skew_ms;
+	uint64_t		 beat_echo_time;	/* outer's last, its clock */
+	uint64_t		 beat_echo_rx;	/* when it came, ours */
+	uint64_t		 beat_heard_ms;	/* mono_ms() of it */
+	struct beat_sent	 beat_sent;	/* our last heartbeats */
+	int			 beat_now;	/* outer spoke after a silence:
+						 * answer without waiting */
+	int			 skewed;	/* -1 unknown, 0, 1 */
+	int			 unit_bad;	/* this spool unit failed */
 };
 
 uint64_t inner_now_us(void);	/* CLOCK_MONOTONIC, microseconds */
+#define INNER_SILENT_BEATS	3	/* outer is quiet after this many */
 /* chan_rx_cb: every frame the inward receiver reports; arg is the inner. */
 void	 inner_frame(void *arg, const struct frame *, int verdict);
 /* Appends rec to inner's journal and counts it; -errno when it cannot. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,6 +20,7 @@
 #include "inner/inner.h"
 
 #define RETRY_MS	200	/* outward connect retry */
+#define RX_SLICE_MS	100	/* spool units read per pass, at most */
 
 struct daemon {
 	struct inner	 in;
@@ -29,11 +31,16 @@ struct daemon {
 	struct chan_tx	*tx;
 	struct event_base *base;
 	struct event	*ev_rx;
+	struct event	*ev_rx_more;	/* the rest of a spool backlog */
 	struct event	*ev_tx;		/* armed while flush says EAGAIN */
 	struct event	*ev_retry;	/* outward connect, and inward re-arm */
 	struct event	*ev_sigterm;
 	struct event	*ev_sigint;
 	struct event	*ev_audit;	/* checkpoints when idle */
+	struct event	*ev_beat;	/* heartbeats */
+	struct event	*ev_prune;	/* applied ids past `ferry keep` */
+	uint64_t	 ticks;
+	uint32_t	 keep_secs;
 	int		 tx_up;
 	int		 loss_logged;
 	struct chan_rx_stats seen;	/* counters already audited */
@@ -202,21 +209,123 @@ daemon_link_report(struct daemon *d, int link)
 	    &d->seen.link.evicted);
 }
 
+/* Inner's heartbeat: the echo of outer's last one and how far the inward
+ * channel has been consumed (outer resends what was lost before that). */
+static void
+daemon_beat(struct daemon *d)
+{
+	struct beat	 b;
+	struct buf	 p;
+
+	if (!d->tx_up)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.echo_time = d->in.beat_echo_time;
+	b.echo_rx = d->in.beat_echo_rx;
+	chan_rx_position(d->rx, &b.pos_epoch, &b.pos_seq);
+	buf_init(&p, BEAT_LEN);
+	if (beat_encode(&b, &p) == 0 && daemon_send(d, FRAME_HEARTBEAT,
+	    NULL, "", "", p.data, p.len) == 0)
+		beat_sent_add(&d->in.beat_sent, chan_tx_time(d->tx));
+	buf_free(&p);
+	daemon_flush(d);
+}
+
+static void
+daemon_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	d->ticks++;
+	/* A quiet outer gets one heartbeat in ten: a stopped reader must
+	 * not find thousands of them in its spool. */
+	if (mono_ms() - d->in.beat_heard_ms <=
+	    (uint64_t)INNER_SILENT_BEATS * d->in.beat_ms ||
+	    d->ticks % 10 == 0)
+		daemon_beat(d);
+}
+
+static void
+daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	int64_t		 n;
+
+	(void)fd;
+	(void)what;
+	n = exec_prune(d->in.exec, (int64_t)time(NULL) - d->keep_secs);
+	if (n > 0)
+		log_info("applied ids: %lld older than %us forgotten",
+		    (long long)n, d->keep_secs);
+	else if (n < 0 && n != -EBUSY)
+		log_warnx("applied ids: cannot prune: %s", strerror((int)-n));
+}
+
+/* A spool unit whose frames failed verification goes to quarantine/. */
+static void
+daemon_release(struct daemon *d)
+{
+	int	 r, bad = d->in.unit_bad;
+
+	d->in.unit_bad = 0;
+	if ((r = chan_rx_release(d->rx, bad)) != 0) {
+		log_warnx("inward: release: %s", strerror(-r));
+		return;
+	}
+	if (!bad)
+		return;
+	log_warnx("inward spool: a file failed verification and was moved "
+	    "to quarantine/");
+	if (audit_note(d->in.audit, "ferry", "deny", "quarantined") != 0)
+		log_warnx("audit append failed");
+}
+
+/* One read: deliver, commit; the caller flushes the acks and replies. */
+static int
+daemon_read(struct daemon *d)
+{
+	int	 r;
+
+	r = chan_rx_read(d->rx, inner_frame, &d->in);
+	/* The batch's one-ways become durable before any ack is queued. */
+	exec_commit(d->in.exec);
+	daemon_link_report(d, 0);
+	if (d->in.beat_now) {
+		d->in.beat_now = 0;
+		daemon_beat(d);
+	}
+	return r;
+}
+
 static void
 daemon_rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	int		 r;
+	struct timeval	 zero = { 0, 0 };
+	uint64_t	 t0 = mono_ms();
+	int		 r, n = 0;
 
 	(void)fd;
 	(void)what;
 	/* Outer is evidently there: try now rather than lose these replies. */
 	if (!d->tx_up)
 		(void)daemon_connect(d);
-	r = chan_rx_read(d->rx, inner_frame, &d->in);
-	/* The batch's one-ways become durable before any ack is queued. */
-	exec_commit(d->in.exec);
-	daemon_link_report(d, 0);
+	/* A durable ferry hands one unit per read: released once committed
+	 * (a crash before reads it again: applied ids make that harmless).
+	 * A backlog is worked off in slices, so that heartbeats still go. */
+	while ((r = daemon_read(d)) == 1) {
+		daemon_release(d);
+		if (++n == 64 || mono_ms() - t0 >= RX_SLICE_MS) {
+			/* A timer, not event_active: libevent would run a
+			 * re-activated event again before any timer. */
+			daemon_flush(d);
+			if (evtimer_add(d->ev_rx_more, &zero) == -1)
+				fatalx("evtimer_add");
+			return;
+		}
+	}
 	daemon_flush(d);
 	if (r == -EPIPE) {
 		/* The writer left and the transport reopened: a new fd. */
@@ -327,7 +436,8 @@ daemon_start(struct daemon *d, const char *path)
 	char			*errors = NULL, hex[2 * SHA256_LEN + 1];
 	struct audit		*audit;
 	struct exec		*exec;
-	struct timeval		 audit_tv = { 1, 0 };
+	struct timeval		 audit_tv = { 1, 0 }, beat_tv;
+	struct timeval		 prune_tv = { 60, 0 };
 	struct ferry_link	 link;
 	int			 r;
 
@@ -395,8 +505,34 @@ daemon_start(struct daemon *d, const char *path)
 		    &link)) != 0))
 			fatalx("link: %s", strerror(-r));
 	}
+	if (s->ferry_set.archive && (r = chan_rx_archive(d->rx, 1)) != 0) {
+		if (r != -ENOTSUP)
+			fatalx("inward %s: ferry archive: %s", s->inward,
+			    strerror(-r));
+		log_warnx("inward %s: not a spool: ferry archive ignored",
+		    s->inward);
+	}
 	if (daemon_arm_rx(d) != 0)
 		fatalx("inward %s: no descriptor", s->inward);
+	if ((d->ev_rx_more = evtimer_new(d->base, daemon_rx_cb, d)) == NULL)
+		fatalx("evtimer_new");
+	event_active(d->ev_rx, EV_READ, 0);	/* what is already stored */
+	d->in.beat_ms = s->ferry_set.heartbeat_ms ?
+	    s->ferry_set.heartbeat_ms : FERRY_HEARTBEAT_DEFAULT;
+	d->in.skew_ms = s->ferry_set.skew_ms ? s->ferry_set.skew_ms :
+	    FERRY_SKEW_DEFAULT;
+	d->in.skewed = -1;
+	d->keep_secs = s->ferry_set.keep_secs ? s->ferry_set.keep_secs :
+	    FERRY_KEEP_DEFAULT;
+	beat_tv.tv_sec = d->in.beat_ms / 1000;
+	beat_tv.tv_usec = (d->in.beat_ms % 1000) * 1000;
+	if ((d->ev_beat = event_new(d->base, -1, EV_PERSIST, daemon_beat_cb,
+	    d)) == NULL || event_add(d->ev_beat, &beat_tv) != 0 ||
+	    (d->ev_prune = event_new(d->base, -1, EV_PERSIST,
+	    daemon_prune_cb, d)) == NULL ||
+	    event_add(d->ev_prune, &prune_tv) != 0)
+		fatalx("cannot set up the heartbeat timers");
+	daemon_prune_cb(-1, 0, d);
 	/* Outer may start later: keep trying until it is there. */
 	if (daemon_connect(d) != 0)
 		daemon_retry_later(d);
@@ -407,6 +543,22 @@ daemon_start(struct daemon *d, const char *path)
 }
 
 #ifdef ISOGATE_TEST_HOOKS
+/* Test builds only: ISOGATE_TEST_CLOCK_OFFSET_MS=N plays an inner whose
+ * clock is N ms off (|N| at most a day), for the clock skew checks. */
+static void
+test_clock(void)
+{
+	const char	*v = getenv("ISOGATE_TEST_CLOCK_OFFSET_MS");
+	int64_t		 ms;
+
+	if (v == NULL)
+		return;
+	if (parse_i64(v, -86400000, 86400000, &ms) != 0)
+		fatalx("ISOGATE_TEST_CLOCK_OFFSET_MS: not a number of ms");
+	now_offset_set(ms * 1000000);
+	log_info("test hook: clock off by %lld ms", (long long)ms);
+}
+
 /* Test builds only: what a compromised inner would try, a listening socket
  * for the extranet, once sandboxed. It must die of SIGSYS. */
 static void
@@ -482,6 +634,9 @@ daemon_stop(struct daemon *d)
 	if (d->ev_tx != NULL)
 		event_free(d->ev_tx);
 	event_free(d->ev_retry);
+	event_free(d->ev_rx_more);
+	event_free(d->ev_beat);
+	event_free(d->ev_prune);
 	event_free(d->ev_sigterm);
 	event_free(d->ev_sigint);
 	chan_rx_close(d->rx);
@@ -532,6 +687,9 @@ main(int argc, char *argv[])
 	log_init("isogate-inner", debug);
 
 	memset(&d, 0, sizeof(d));
+#ifdef ISOGATE_TEST_HOOKS
+	test_clock();
+#endif
 	daemon_start(&d, path);
 	daemon_confine(&d, no_sandbox);
 	if (event_base_dispatch(d.base) == -1)

@@ -122,6 +122,49 @@ inner_refuse(struct inner *in, const struct frame *f, const uint8_t *digest,
 		    message);
 }
 
+/* Outer's heartbeat: its time for our next echo, and the clock skew
+ * (audited when it starts and when it ends). */
+static void
+inner_heartbeat(struct inner *in, const struct frame *f)
+{
+	struct audit_record	 rec;
+	struct beat		 b;
+	uint64_t		 t4 = now_ns();
+	int64_t			 offset, delay;
+	int			 sk;
+
+	if (beat_decode(f->payload, f->payload_len, &b) != 0) {
+		record_init(&rec, "frame", "bad_heartbeat", f, NULL,
+		    inner_now_us());
+		(void)inner_audit(in, &rec);
+		return;
+	}
+	in->beat_echo_time = f->time_ns;
+	in->beat_echo_rx = t4;
+	/* Only an echo of one of our own last heartbeats measures: not one
+	 * that a previous inner sent, with its own clock. */
+	sk = -EAGAIN;
+	if (beat_sent_has(&in->beat_sent, b.echo_time))
+		sk = beat_skew(&b, f->time_ns, t4,
+		    (uint64_t)in->skew_ms * 1000000, &offset, &delay);
+	if ((sk == 1 && in->skewed != 1) || (sk == 0 && in->skewed == 1)) {
+		if (sk == 1)
+			log_warnx("clock skew: outer's clock is %+lld ms from "
+			    "ours (tolerance %u ms, round trip %lld ms)",
+			    (long long)(offset / 1000000), in->skew_ms,
+			    (long long)(delay / 1000000));
+		else
+			log_info("clock skew: back within %u ms", in->skew_ms);
+		record_init(&rec, "clock", sk == 1 ? "clock_skew" : NULL,
+		    NULL, NULL, inner_now_us());
+		if (sk == 0)
+			rec.reason = "clock_ok";
+		(void)inner_audit(in, &rec);
+	}
+	if (sk == 0 || sk == 1)
+		in->skewed = sk;
+}
+
 void
 inner_frame(void *arg, const struct frame *f, int verdict)
 {
@@ -140,14 +183,23 @@ inner_frame(void *arg, const struct frame *f, int verdict)
 	if (verdict != CHAN_OK || f == NULL) {
 		if (verdict == CHAN_OK)		/* the ferry's promise broken */
 			verdict = CHAN_MALFORMED;
+		if (verdict != CHAN_GAP)	/* a gap is in another unit */
+			in->unit_bad = 1;
 		snprintf(msg, sizeof(msg), "frame refused by inner: %s",
 		    chan_verdict_name(verdict));
 		inner_refuse(in, f, dg, start_us, "frame",
 		    chan_verdict_name(verdict), NULL, msg);
 		return;
 	}
+	/* Any authentic frame shows outer is there (under load its
+	 * heartbeats queue behind the data); after a silence, answer at
+	 * once, so that outer does not wait for a slow beat. */
+	if (mono_ms() - in->beat_heard_ms >
+	    (uint64_t)INNER_SILENT_BEATS * in->beat_ms)
+		in->beat_now = 1;
+	in->beat_heard_ms = mono_ms();
 	if (f->kind == FRAME_HEARTBEAT) {
-		/* Liveness only: no decision to record. */
+		inner_heartbeat(in, f);
 		return;
 	}
 	if (f->kind != FRAME_REQUEST && f->kind != FRAME_ONEWAY) {

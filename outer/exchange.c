@@ -22,12 +22,21 @@ struct exchange {
 	uint64_t		 start_ns;
 	struct event		 timer;
 	struct exchange		*next;		/* hash chain */
+	/* A one-way on a durable ferry, until its flush: the canonical
+	 * payload (kept for retransmission) and its frame. */
+	int			 durable;
+	char			*payload;
+	size_t			 payload_len;
+	uint32_t		 epoch;
+	uint64_t		 seq;
+	struct exchange		*dnext;
 };
 
 #define V1_PREFIX	"/v1/"
 
 static void	answer_accepted(struct exchange *);
 static void	exchange_timeout(evutil_socket_t, short, void *);
+static void	accepted(struct conn *, const uint8_t id[ID_LEN]);
 
 void
 outer_new_id(struct outer *o, uint8_t id[ID_LEN])
@@ -113,10 +122,30 @@ pending_remove(struct outer *o, struct exchange *ex)
 }
 
 static void
+dwait_remove(struct outer *o, struct exchange *ex)
+{
+	struct exchange	**pp;
+
+	for (pp = &o->dwait; *pp != NULL; pp = &(*pp)->dnext) {
+		if (*pp != ex)
+			continue;
+		*pp = ex->dnext;
+		if (o->dwait_tail == &ex->dnext)
+			o->dwait_tail = pp;
+		o->dwait_n--;
+		o->dwait_bytes -= ex->payload_len;
+		return;
+	}
+}
+
+static void
 exchange_free(struct exchange *ex)
 {
 	event_del(&ex->timer);
 	pending_remove(ex->o, ex);
+	if (ex->durable)
+		dwait_remove(ex->o, ex);
+	free(ex->payload);
 	ex->o->peer_pending[ex->peer - ex->o->policy->peers]--;
 	free(ex);
 }
@@ -184,6 +213,26 @@ target_message(struct outer *o, const char *target, char *ret_name,
 			return NULL;
 	memcpy(ret_name, name, n + 1);
 	return policy_message(o->policy, ret_name);
+}
+
+/* SHA-256("isogate idempotency v1" NUL peer NUL type NUL key), first
+ * ID_LEN bytes. */
+static void
+idem_id(const struct peer *peer, const struct message *m, const char *key,
+    uint8_t id[ID_LEN])
+{
+	struct buf	 b;
+	uint8_t		 h[SHA256_LEN];
+
+	buf_init(&b, 64 + 2 * POLICY_NAME_MAX + HTTP_IDEM_MAX);
+	if (buf_put(&b, "isogate idempotency v1", 23) != 0 ||
+	    buf_put(&b, peer->name, strlen(peer->name) + 1) != 0 ||
+	    buf_put(&b, m->name, strlen(m->name) + 1) != 0 ||
+	    buf_put(&b, key, strlen(key)) != 0 ||
+	    sha256(b.data, b.len, h) != 0)
+		fatalx("idempotency key: cannot derive the id");
+	memcpy(id, h, ID_LEN);
+	buf_free(&b);
 }
 
 /* The body announced is one front.c may read past: a Content-Length
@@ -273,6 +322,16 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 		    "Content-Type must be application/json", NULL);
 		return 415;
 	}
+	if (req->idem_bad) {
+		deny(o, c, req->id, m->name, 400, "idempotency_key",
+		    "Idempotency-Key must be 1 to 128 printable characters, "
+		    "given once", NULL);
+		return 400;
+	}
+	/* A one-way's id follows from its key: a retry is the same message
+	 * to inner's table of applied ids, across restarts too. */
+	if (req->has_idem && m->oneway)
+		idem_id(peer, m, req->idem, req->id);
 	req->msg = m;
 	req->keepalive = keepalive;
 	return 0;
@@ -289,7 +348,7 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	uint8_t			 digest[SHA256_LEN];
 	char			*canon = NULL;
 	size_t			 clen;
-	int			 r;
+	int			 r, durable;
 
 	if (schema_request(&m->request, untrusted_body, len, &canon, &clen,
 	    &err) != 0) {
@@ -298,9 +357,35 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		    err.invalid_json ? NULL : err.field);
 		return;
 	}
+	durable = m->oneway && chan_tx_durable(o->tx);
+	if (durable && deliver_tracked(o, req->id)) {
+		/* An Idempotency-Key retry of a one-way already on disk:
+		 * the first answer again, nothing sent twice (also while
+		 * inner is silent: it is on disk). */
+		audit_http(o, "request", req->id, conn_peer(c), conn_addr(c),
+		    m->name, 202, "idempotent_retry", NULL);
+		accepted(c, req->id);
+		goto out;
+	}
 	if (chan_tx_fd(o->tx) == -1) {
 		deny(o, c, req->id, m->name, 503, "unavailable",
 		    "the intranet side is not reachable", NULL);
+		goto out;
+	}
+	if (deliver_alive(o) != 0) {
+		deny(o, c, req->id, m->name, 503, "unavailable",
+		    "the intranet side is silent", NULL);
+		goto out;
+	}
+	if (pending_find(o, req->id) != NULL) {
+		deny(o, c, req->id, m->name, 409, "in_progress",
+		    "a request with this Idempotency-Key is in progress",
+		    NULL);
+		goto out;
+	}
+	if (durable && deliver_room(o, clen) != 0) {
+		deny(o, c, req->id, m->name, 503, "unavailable",
+		    "the ferry spool is full", NULL);
 		goto out;
 	}
 	if (o->npending >= o->lim.pending ||
@@ -363,6 +448,21 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	ex->next = o->pending[slot_of(o, ex->id)];
 	o->pending[slot_of(o, ex->id)] = ex;
 	o->npending++;
+	if (durable) {
+		/* 202 once the flush has it on disk (exchange_durable). */
+		ex->durable = 1;
+		ex->payload = canon;
+		ex->payload_len = clen;
+		canon = NULL;
+		ex->epoch = chan_tx_epoch(o->tx);
+		ex->seq = chan_tx_seq(o->tx);
+		if (o->dwait_tail == NULL)
+			o->dwait_tail = &o->dwait;
+		*o->dwait_tail = ex;
+		o->dwait_tail = &ex->dnext;
+		o->dwait_n++;
+		o->dwait_bytes += ex->payload_len;
+	}
 	o->peer_pending[ex->peer - o->policy->peers]++;
 	evtimer_assign(&ex->timer, o->base, exchange_timeout, ex);
 	{
@@ -466,8 +566,8 @@ audit_frame(struct outer *o, const struct frame *f, const char *reason)
 }
 
 /* The reason token of a reject payload, bounded to [a-z_]{1,32}. */
-static void
-reject_reason(const struct frame *f, char *out, size_t outsz)
+void
+exchange_reject_reason(const struct frame *f, char *out, size_t outsz)
 {
 	json_t		*o;
 	const char	*s;
@@ -487,6 +587,18 @@ reject_reason(const struct frame *f, char *out, size_t outsz)
 			memcpy(out, s, n + 1);
 	}
 	json_decref(o);
+}
+
+static void
+accepted(struct conn *c, const uint8_t id[ID_LEN])
+{
+	char	 body[ID_HEXLEN + 48], idhex[ID_HEXLEN + 1];
+	int	 n;
+
+	hex_encode(id, ID_LEN, idhex);
+	n = snprintf(body, sizeof(body),
+	    "{\"id\":\"%s\",\"status\":\"accepted\"}", idhex);
+	conn_respond(c, 202, id, body, (size_t)n, NULL);
 }
 
 static void
@@ -537,17 +649,35 @@ answer_rows(struct exchange *ex, const struct frame *f, int64_t rows)
 static void
 answer_accepted(struct exchange *ex)
 {
-	char	 body[ID_HEXLEN + 48], idhex[ID_HEXLEN + 1];
-	int	 n;
-
 	finish(ex, 202, NULL, -1);
-	if (ex->conn != NULL) {
-		hex_encode(ex->id, ID_LEN, idhex);
-		n = snprintf(body, sizeof(body),
-		    "{\"id\":\"%s\",\"status\":\"accepted\"}", idhex);
-		conn_respond(ex->conn, 202, ex->id, body, (size_t)n, NULL);
-	}
+	if (ex->conn != NULL)
+		accepted(ex->conn, ex->id);
 	exchange_free(ex);
+}
+
+void
+exchange_durable(struct outer *o, int r)
+{
+	struct exchange	*ex;
+
+	while ((ex = o->dwait) != NULL) {
+		if (r != 0) {
+			/* Never on disk: never sent (chan_tx rewound). */
+			finish(ex, 503, r == -ENOSPC || r == -EDQUOT ?
+			    "spool_full" : "spool_error", -1);
+			if (ex->conn != NULL)
+				conn_error(ex->conn, 503, ex->id,
+				    "unavailable", r == -ENOSPC ||
+				    r == -EDQUOT ? "the ferry spool is full" :
+				    "the ferry spool cannot be written", NULL);
+			exchange_free(ex);
+			continue;
+		}
+		deliver_track(o, ex->id, ex->msg, ex->peer, ex->payload,
+		    ex->payload_len, ex->epoch, ex->seq);
+		ex->payload = NULL;
+		answer_accepted(ex);
+	}
 }
 
 void
@@ -561,6 +691,8 @@ exchange_frame(void *arg, const struct frame *f, int verdict)
 
 	if (verdict != CHAN_OK) {
 		audit_frame(o, f, chan_verdict_name(verdict));
+		if (verdict != CHAN_GAP)	/* a gap is in another unit */
+			o->rx_bad = 1;
 		/* A frame that fails its seal names an id nobody vouched
 		 * for; answering that exchange now at worst turns a wait
 		 * into an early 502. */
@@ -569,7 +701,7 @@ exchange_frame(void *arg, const struct frame *f, int verdict)
 			    "the answer failed verification on the extranet side");
 		return;
 	}
-	if (f->kind == FRAME_HEARTBEAT)
+	if (deliver_frame(o, f))
 		return;
 	if (f->kind != FRAME_REPLY && f->kind != FRAME_ACK &&
 	    f->kind != FRAME_REJECT) {
@@ -588,7 +720,7 @@ exchange_frame(void *arg, const struct frame *f, int verdict)
 	}
 	switch (f->kind) {
 	case FRAME_REJECT:
-		reject_reason(f, reason, sizeof(reason));
+		exchange_reject_reason(f, reason, sizeof(reason));
 		answer_rejected(ex, reason,
 		    "the intranet side refused the message");
 		return;

@@ -226,6 +226,18 @@ http_parse_head(const uint8_t *untrusted, size_t len,
 		} else if (token_eq(line, ln, "host")) {
 			if (nhost++ > 0 || vn == 0)
 				goto bad;
+		} else if (token_eq(line, ln, "idempotency-key")) {
+			/* Printable, no spaces, bounded; else refused at
+			 * admission with 400. */
+			if (req.has_idem++ || vn == 0 || vn > HTTP_IDEM_MAX)
+				req.idem_bad = 1;
+			for (i = 0; !req.idem_bad && i < vn; i++)
+				if (v[i] <= 0x20 || v[i] >= 0x7f)
+					req.idem_bad = 1;
+			if (!req.idem_bad) {
+				memcpy(req.idem, v, vn);
+				req.idem[vn] = '\0';
+			}
 		} else if (token_eq(line, ln, "expect")) {
 			if (!token_eq(v, vn, "100-continue")) {
 				status = 417;
@@ -263,6 +275,7 @@ http_reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";

@@ -70,6 +70,13 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	 * one-way message can get. */
 	if (r == 0 && o->diode)
 		exchange_sent_all(o);
+	if (chan_tx_durable(o->tx) && r != -EAGAIN) {
+		/* On disk (202s), or never sent (503s). */
+		exchange_durable(o, r);
+		deliver_flushed(o, r);
+		if (r != 0 && chan_tx_fd(o->tx) != -1)
+			return;
+	}
 	if (r == -EAGAIN) {
 		if (o->tx_ev != NULL)
 			event_add(o->tx_ev, NULL);
@@ -144,34 +151,43 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 		retry_later(o);
 }
 
-/*
- * eth: links: a heartbeat frame every OUTER_HEARTBEAT_MS, sealed like any
- * other, so that the receiver learns within a second that frames after
- * the last ones it saw were lost (and, by its epoch, whether outer
- * restarted).
- */
+/* A spool unit whose frames failed verification goes to quarantine/. */
 static void
-heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+rx_release(struct outer *o)
 {
-	struct outer	*o = arg;
+	int	 r, bad = o->rx_bad;
 
-	(void)fd;
-	(void)what;
-	if (chan_tx_fd(o->tx) == -1)
-		return;
-	if (chan_tx_send(o->tx, FRAME_HEARTBEAT, NULL, "", "", "", 0) == 0)
-		outer_schedule_flush(o);
+	o->rx_bad = 0;
+	if ((r = chan_rx_release(o->rx, bad)) != 0)
+		log_warnx("outward ferry: release: %s", strerror(-r));
+	else if (bad) {
+		log_warnx("outward spool: a file failed verification and was "
+		    "moved to quarantine/");
+		if (audit_note(o->audit, "ferry", "deny", "quarantined") != 0)
+			log_warn("audit append");
+	}
 }
 
 static void
 rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct outer	*o = arg;
-	int		 r;
+	struct timeval	 zero = { 0, 0 };
+	int		 r, n = 0;
 
 	(void)fd;
 	(void)what;
-	r = chan_rx_read(o->rx, exchange_frame, o);
+	/* A durable ferry hands one unit per read: release each once its
+	 * frames are handled, and come back after a few (by a timer: libevent
+	 * would run a re-activated event again before any timer). */
+	while ((r = chan_rx_read(o->rx, exchange_frame, o)) == 1) {
+		rx_release(o);
+		if (++n == 64) {
+			if (evtimer_add(o->rx_more_ev, &zero) != 0)
+				fatalx("evtimer_add");
+			return;
+		}
+	}
 	if (r == -EPIPE) {
 		/* The writer left and the FIFO was reopened: a new fd. */
 		if (rx_arm(o) != 0) {
@@ -343,8 +359,6 @@ main(int argc, char **argv)
 	struct outer	 o;
 	struct event	*sigint, *sigterm, *sighup, *audit_ev;
 	struct timeval	 audit_tv = { 1, 0 };
-	struct timeval	 hb_tv = { OUTER_HEARTBEAT_MS / 1000,
-			    (OUTER_HEARTBEAT_MS % 1000) * 1000 };
 	struct ferry_link link;
 	EVP_PKEY	*key = NULL, *peer_key = NULL;
 	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
@@ -416,20 +430,25 @@ main(int argc, char **argv)
 	}
 	outer_init_exchanges(&o);
 	fit_nofile(&o);
+	if (o.policy->outer.ferry_set.archive && o.rx != NULL &&
+	    (r = chan_rx_archive(o.rx, 1)) != 0) {
+		if (r != -ENOTSUP)
+			fatalx("outward ferry %s: ferry archive: %s",
+			    o.policy->outer.outward, strerror(-r));
+		log_warnx("outward ferry %s: not a spool: ferry archive "
+		    "ignored", o.policy->outer.outward);
+	}
 
 	o.flush_ev = event_new(o.base, -1, 0, flush_cb, &o);
 	o.retry_ev = evtimer_new(o.base, retry_cb, &o);
+	if ((o.rx_more_ev = evtimer_new(o.base, rx_cb, &o)) == NULL)
+		fatalx("evtimer_new");
 	if ((audit_ev = event_new(o.base, -1, EV_PERSIST, audit_tick_cb,
 	    &o)) == NULL || event_add(audit_ev, &audit_tv) != 0)
 		fatalx("cannot set up the audit timer");
 	sigint = evsignal_new(o.base, SIGINT, signal_cb, &o);
 	sigterm = evsignal_new(o.base, SIGTERM, signal_cb, &o);
 	sighup = evsignal_new(o.base, SIGHUP, hup_cb, &o);
-	/* Every eth: link gets heartbeats, with a link block or without. */
-	if (strncmp(o.policy->outer.inward, "eth:", 4) == 0 &&
-	    ((o.hb_ev = event_new(o.base, -1, EV_PERSIST, heartbeat_cb,
-	    &o)) == NULL || event_add(o.hb_ev, &hb_tv) != 0))
-		fatalx("cannot set up the heartbeat timer");
 	if (o.flush_ev == NULL || o.retry_ev == NULL ||
 	    sigint == NULL || sigterm == NULL || sighup == NULL ||
 	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0 ||
@@ -437,6 +456,9 @@ main(int argc, char **argv)
 		fatalx("cannot set up events");
 	if (rx_arm(&o) != 0)
 		retry_later(&o);
+	else if (o.rx_ev != NULL)	/* none on a diode */
+		event_active(o.rx_ev, EV_READ, 0);	/* what is stored */
+	deliver_init(&o);
 	if ((r = front_tls_init(&o, why, sizeof(why))) != 0)
 		fatalx("listen %s tls: %s", o.policy->outer.listen, why);
 	if ((r = front_listen(&o, o.policy->outer.listen)) != 0)
@@ -454,6 +476,8 @@ main(int argc, char **argv)
 
 	guard_stop(&o);
 	evconnlistener_free(o.listener);
+	if (chan_tx_durable(o.tx))	/* what is written gets its 202 */
+		exchange_durable(&o, chan_tx_flush(o.tx));
 	exchange_fail_all(&o, 503, "unavailable", "the gateway is stopping");
 	front_close_all(&o);
 	front_tls_free(&o);
@@ -462,8 +486,7 @@ main(int argc, char **argv)
 	event_free(sighup);
 	event_free(o.flush_ev);
 	event_free(o.retry_ev);
-	if (o.hb_ev != NULL)
-		event_free(o.hb_ev);
+	event_free(o.rx_more_ev);
 	if (o.rx_ev != NULL)
 		event_free(o.rx_ev);
 	if (o.tx_ev != NULL)
@@ -476,6 +499,7 @@ main(int argc, char **argv)
 	audit_close(o.audit);	/* signs its last checkpoint: before the key */
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(peer_key);
+	deliver_free(&o);
 	free(o.pending);
 	free(o.buckets);
 	free(o.peer_conns);

@@ -33,6 +33,10 @@ struct http_req {
 	int		 has_ctype;
 	int		 ctype_json;	/* application/json[; charset=utf-8] */
 	int		 expect_continue;
+	int		 has_idem;	/* Idempotency-Key given */
+	int		 idem_bad;	/* … twice, empty, too long or not
+					 * printable */
+	char		 idem[HTTP_IDEM_MAX + 1];
 	size_t		 head_len;	/* bytes of the head, incl. CRLFCRLF */
 	/* Set by exchange_admit for the request it admitted. */
 	uint8_t		 id[ID_LEN];
@@ -64,11 +68,11 @@ int	 http_response(struct buf *, int status, const char *idhex,
 
 /* The other limits are the policy's (`limit …`, struct side_limits). */
 #define OUTER_CONNECT_RETRY_MS	200
-#define OUTER_HEARTBEAT_MS	1000	/* eth: links */
 /* File descriptors outer keeps for itself beyond its connections. */
 #define OUTER_FD_RESERVE	64
 
 struct conn;
+struct deliver;
 struct exchange;
 struct guard_state;
 struct evconnlistener;
@@ -84,6 +88,7 @@ struct outer {
 	struct event		*rx_ev;
 	struct event		*flush_ev;	/* one seal per loop pass */
 	struct event		*retry_ev;
+	struct event		*rx_more_ev;	/* the rest of a spool backlog */
 	struct evconnlistener	*listener;
 	struct side_limits	 lim;		/* the policy's, defaults filled */
 	struct http_limits	 http_lim;
@@ -104,8 +109,16 @@ struct outer {
 	size_t			 idpool_off;
 	struct guard_state	*guard;		/* NULL without a guard */
 	struct ssl_ctx_st	*tls;		/* SSL_CTX; NULL for listen plain */
-	struct event		*hb_ev;		/* link heartbeats (eth:) */
 	int			 diode;		/* no outward channel */
+
+	/* One-ways sent on a durable ferry and waiting for the flush that
+	 * puts them on disk (then 202), in order. */
+	struct exchange		*dwait;
+	struct exchange		**dwait_tail;
+	size_t			 dwait_n;
+	size_t			 dwait_bytes;
+	struct deliver		*dl;		/* deliver.c's state */
+	int			 rx_bad;	/* this spool unit failed */
 };
 
 /* exchange.c */
@@ -126,6 +139,44 @@ void	 exchange_fail_all(struct outer *, int status, const char *error,
 void	 exchange_sent_all(struct outer *);
 void	 outer_schedule_flush(struct outer *);
 void	 outer_new_id(struct outer *, uint8_t id[ID_LEN]);
+
+/* exchange.c, durable ferry */
+/* After a flush: r == 0, the waiting one-ways are on disk: 202 each, and
+ * deliver_track keeps them until acked; else 503 for each (never sent). */
+void	 exchange_durable(struct outer *, int r);
+/* The reason token of a reject payload, bounded to [a-z_]{1,32}, else
+ * "unknown". */
+void	 exchange_reject_reason(const struct frame *, char *out, size_t);
+
+/*
+ * deliver.c: one-way delivery over a durable ferry (spool): one-ways kept
+ * from 202 until inner acks them, retransmitted when inner has consumed
+ * their frame without answering or after the retransmit timeout, bounded
+ * in count and bytes; heartbeats both ways, inner's liveness and the clock
+ * skew between the sides, each transition audited.
+ */
+/* After the ferry ends are open: timers, and the one-ways still in the
+ * spool from an earlier run tracked again. Until it runs (harnesses that
+ * drive the exchanges alone), inner counts as alive and nothing is kept. */
+void	 deliver_init(struct outer *);
+void	 deliver_free(struct outer *);
+/* 0 while inner was heard from within three heartbeats. */
+int	 deliver_alive(const struct outer *);
+/* 0 when one more one-way of len payload bytes fits the policy's
+ * `ferry pending` and `ferry spool` bounds, else -ENOSPC. */
+int	 deliver_room(const struct outer *, size_t len);
+/* 1 when the id is a tracked (durable, unacked) one-way. */
+int	 deliver_tracked(const struct outer *, const uint8_t id[ID_LEN]);
+/* Keeps a durable one-way until acked; takes payload (malloc'd). */
+void	 deliver_track(struct outer *, const uint8_t id[ID_LEN],
+	    const struct message *, const struct peer *, char *payload,
+	    size_t len, uint32_t epoch, uint64_t seq);
+/* Every frame inner sent that passed the ferry (CHAN_OK): liveness,
+ * heartbeats, acks and rejects of tracked one-ways. 1 when the frame was
+ * handled here, 0 when it is the exchanges' (exchange_frame). */
+int	 deliver_frame(struct outer *, const struct frame *);
+/* A flush failed (r): audited once until a flush works again. */
+void	 deliver_flushed(struct outer *, int r);
 
 /* guard.c */
 /* The mark an admitted connection's first packet carries; the generated nft

@@ -509,7 +509,7 @@ parse_field_enum(struct pstate *ps, char *value, const struct ploc *loc)
 	free(value);
 }
 
-struct side *
+static struct side *
 side_current(struct pstate *ps)
 {
 	if (ps->side_sel == 0)
@@ -517,6 +517,12 @@ side_current(struct pstate *ps)
 	if (ps->side_sel == 1)
 		return &ps->p->inner;
 	return &ps->scratch_side;
+}
+
+struct side *
+parse_side_current(struct pstate *ps)
+{
+	return side_current(ps);
 }
 
 void
@@ -842,7 +848,7 @@ parse_guard_opt(struct pstate *ps, enum guard_opt opt, int64_t v,
 }
 
 /* NK, NM, NG (bytes, powers of 1024) or Ns, Nm, Nh, Nd (seconds). */
-static int
+int
 audit_rotate_value(const char *w, uint64_t *ret_bytes, uint32_t *ret_secs)
 {
 	char		 digits[16];

@@ -13,7 +13,7 @@
 void
 parse_side_link(struct pstate *ps, const struct ploc *loc)
 {
-	struct side	*s = side_current(ps);
+	struct side	*s = parse_side_current(ps);
 
 	ps->link_dup = s->link.present;
 	if (s->link.present) {
@@ -29,7 +29,7 @@ void
 parse_link_opt(struct pstate *ps, enum link_opt opt, int64_t v, char *word,
     const struct ploc *loc)
 {
-	struct side	*s = side_current(ps);
+	struct side	*s = parse_side_current(ps);
 	uint32_t	 ms;
 
 	if (!s->link.present || ps->link_dup)

@@ -173,8 +173,13 @@ void	 parse_side_statement(struct pstate *, char *, char *,
 	    const struct ploc *);
 void	 parse_side_audit(struct pstate *, char *, char *, int64_t,
 	    const struct ploc *);
-/* The side block being read (a scratch one after an error). */
-struct side *side_current(struct pstate *);
+struct side *parse_side_current(struct pstate *);
+int	 audit_rotate_value(const char *, uint64_t *ret_bytes,
+	    uint32_t *ret_secs);
+
+/* ferryset.c */
+void	 parse_side_ferry(struct pstate *, char *, char *, int64_t,
+	    const struct ploc *);
 
 /* link.c */
 enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT, LINK_SEAL };
@@ -244,7 +249,8 @@ static void	 recover(struct pstate *, int);
 %token ADDRESS "address" ALLOW "allow" AUDIT "audit" BOOLEAN "boolean"
 %token BURST "burst" CERTIFICATE "certificate" CONNECTIONS "connections"
 %token DATABASE "database" GUARD "guard" QUEUE "queue" USER "user"
-%token DATE "date" ENUM "enum" FROM "from" INCLUDE "include" INNER "inner"
+%token DATE "date" ENUM "enum" FERRY "ferry" FROM "from" INCLUDE "include"
+%token INNER "inner"
 %token INTEGER "integer" INWARD "inward" KEY "key" LIMIT "limit"
 %token LISTEN "listen"
 %token MAX "max" MESSAGE "message" NUMBER "number" ONEWAY "oneway"
@@ -479,6 +485,9 @@ sidestmt	: LISTEN listenaddr {
 		| AUDIT WORD WORD	{ parse_side_audit(ps, $2, $3, -1, &@1); }
 		| AUDIT WORD STR	{ parse_side_audit(ps, $2, $3, -1, &@1); }
 		| AUDIT WORD INTLIT	{ parse_side_audit(ps, $2, NULL, $3, &@1); }
+		| FERRY WORD		{ parse_side_ferry(ps, $2, NULL, -1, &@1); }
+		| FERRY WORD WORD	{ parse_side_ferry(ps, $2, $3, -1, &@1); }
+		| FERRY WORD INTLIT	{ parse_side_ferry(ps, $2, NULL, $3, &@1); }
 		;
 
 listenaddr	: WORD		{ $$ = $1; }
@@ -559,6 +568,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| DATE		{ $$ = pstate_strdup(ps, "date"); }
 		| DIODE		{ $$ = pstate_strdup(ps, "diode"); }
 		| ENUM		{ $$ = pstate_strdup(ps, "enum"); }
+		| FERRY		{ $$ = pstate_strdup(ps, "ferry"); }
 		| FROM		{ $$ = pstate_strdup(ps, "from"); }
 		| GUARD		{ $$ = pstate_strdup(ps, "guard"); }
 		| INCLUDE	{ $$ = pstate_strdup(ps, "include"); }

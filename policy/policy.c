@@ -514,6 +514,32 @@ put_audit_settings(struct buf *b, const struct side_audit *a)
 	return r;
 }
 
+/* The delivery settings, each on its own "ferry" line. */
+static int
+put_ferry_settings(struct buf *b, const struct side_ferry *f)
+{
+	int	 r = 0;
+
+	if (f->heartbeat_ms != 0)
+		r = buf_putf(b, "\tferry heartbeat %" PRIu32 "ms\n",
+		    f->heartbeat_ms);
+	if (r == 0 && f->skew_ms != 0)
+		r = buf_putf(b, "\tferry skew %" PRIu32 "ms\n", f->skew_ms);
+	if (r == 0 && f->retransmit_ms != 0)
+		r = buf_putf(b, "\tferry retransmit %" PRIu32 "ms\n",
+		    f->retransmit_ms);
+	if (r == 0 && f->pending != 0)
+		r = buf_putf(b, "\tferry pending %" PRIu32 "\n", f->pending);
+	if (r == 0 && f->spool_bytes != 0)
+		r = buf_putf(b, "\tferry spool %" PRIu64 "\n",
+		    f->spool_bytes);
+	if (r == 0 && f->keep_secs != 0)
+		r = buf_putf(b, "\tferry keep %" PRIu32 "s\n", f->keep_secs);
+	if (r == 0 && f->archive)
+		r = buf_put_str(b, "\tferry archive\n");
+	return r;
+}
+
 static int
 put_side(struct buf *b, const char *name, const struct side *s)
 {
@@ -553,6 +579,8 @@ put_side(struct buf *b, const char *name, const struct side *s)
 		r = put_item(b, "audit", s->audit);
 	if (r == 0)
 		r = put_audit_settings(b, &s->audit_set);
+	if (r == 0)
+		r = put_ferry_settings(b, &s->ferry_set);
 	if (r == 0)
 		r = put_item(b, "state", s->state);
 	if (r == 0 && s->user != NULL)

@@ -116,6 +116,14 @@ struct guard {
 	uint32_t	 conns;		/* concurrent connections */
 };
 
+/* The ferry settings' defaults (docs/policy.md, docs/ferry.md). */
+#define FERRY_HEARTBEAT_DEFAULT		1000		/* ms */
+#define FERRY_SKEW_DEFAULT		2000		/* ms */
+#define FERRY_RETRANSMIT_DEFAULT	10000		/* ms */
+#define FERRY_PENDING_DEFAULT		10000		/* one-ways */
+#define FERRY_SPOOL_DEFAULT		(64ULL * 1024 * 1024)	/* bytes */
+#define FERRY_KEEP_DEFAULT		(7 * 86400)	/* s */
+
 /*
  * outer's limits (`limit NAME VALUE` lines in the outer block). 0 = not
  * given: policy_limits fills in the defaults of policy_limit_defs.
@@ -169,6 +177,15 @@ struct side {
 		uint32_t rotate_secs;
 		char	*syslog;	/* local socket, or NULL */
 	}		 audit_set;
+	struct side_ferry {		/* delivery settings; 0: default */
+		uint32_t heartbeat_ms;	/* both: heartbeat interval */
+		uint32_t skew_ms;	/* both: clock skew tolerated */
+		uint32_t retransmit_ms;	/* outer: unacked one-way resent */
+		uint32_t pending;	/* outer: unacked one-ways at most */
+		uint64_t spool_bytes;	/* outer: their payload bytes */
+		uint32_t keep_secs;	/* inner: applied ids kept */
+		int	 archive;	/* both: keep consumed spool units */
+	}		 ferry_set;
 	char		*state;		/* state directory */
 	char		*db_driver;	/* inner: "sqlite" */
 	char		*database;	/* inner: path or connection string */

@@ -116,7 +116,7 @@ $pki/revoked.crt is a revoked certificate for wechat-app: it is refused.
       -H 'Content-Type: application/json' \\
       -d '{"customer_id":"0000000042","month":"2026-03"}' $url/v1/bill.query
 
-  # a payment, one-way, acknowledged once inner has committed it (wechat-app):
+  # a payment, one-way, accepted once on disk in the spool, applied once by inner (wechat-app):
   curl -s $w \\
       -H 'Content-Type: application/json' \\
       -d '{"payment_id":"PAY2026DEMO000001","customer_id":"0000000042","amount_cents":9619,"paid_at":"2026-03-15T10:00:00Z"}' \\

@@ -146,6 +146,13 @@ is "no refused request crossed to inner (${#denied[@]} checked)" "$missing" 0
 # --- inner not running ----------------------------------------------------------
 
 stop_inner && ok "inner stops cleanly on SIGTERM"
+# Over the spool nothing breaks when inner goes: its silence does (more than
+# three heartbeats), and outer says so in its journal.
+for ((i = 0; i < 50; i++)); do
+	[ -n "$(audit_lines outer '.event == "liveness" and .reason == "inner_silent"')" ] && break
+	alive outer || break
+	sleep 0.1
+done
 post bill.query "$bill"
 check_error "bill.query while inner is stopped" 503 unavailable
 post payment.record '{"payment_id":"PAY2026E2E0000004","customer_id":"0000000042","amount_cents":5,"paid_at":"2026-03-15T10:00:00Z"}'

@@ -64,10 +64,11 @@ else
 	not_ok "payment.record is accepted with 202" "$(last_response)"
 fi
 is "the payment is in the database once, as sent" \
-    "$(sql "SELECT count(*), customer_id, amount_cents, paid_at FROM payments WHERE payment_id = 'PAY2026E2E0000001'")" \
+    "$(sql_wait "SELECT count(*), customer_id, amount_cents, paid_at FROM payments WHERE payment_id = 'PAY2026E2E0000001'" \
+    "1|0000000042|9619|2026-03-15T10:00:00Z")" \
     "1|0000000042|9619|2026-03-15T10:00:00Z"
 is "inner recorded the exchange id as applied" \
-    "$(sql "SELECT count(*), type FROM isogate_applied WHERE lower(id) = '$pid'")" \
+    "$(sql_wait "SELECT count(*), type FROM isogate_applied WHERE lower(id) = '$pid'" "1|payment.record")" \
     "1|payment.record"
 check_audit "inner audits the payment allowed" inner \
     ".id == \"$pid\" and .event == \"execute\" and .decision == \"allow\" and .type == \"payment.record\""
@@ -76,7 +77,16 @@ check_audit "outer audits the 202 with the same id" outer \
 
 post payment.record "$pay"
 rid=$(jbody .id)
-check_ferry_error "the same payment_id again" 502 rejected database
+# With the spool (the example's ferry) 202 means "on disk"; inner's refusal
+# comes after it and outer journals it as a delivery deny. Over FIFOs the
+# client waits for inner and gets the 502.
+if [ "${E2E_FERRY:-spool}" = fifo ]; then
+	check_ferry_error "the same payment_id again" 502 rejected database
+else
+	is "the same payment_id again: 202 once on disk" "$STATUS" 202
+	check_audit "outer journals inner's refusal after the 202 (delivery deny database)" outer \
+	    ".id == \"$rid\" and .event == \"delivery\" and .decision == \"deny\" and .reason == \"database\""
+fi
 is "the refused exchange has a new id" "$([ "$rid" != "$pid" ] && echo new)" new
 is "the payment is still in the database once" \
     "$(sql "SELECT count(*) FROM payments WHERE payment_id = 'PAY2026E2E0000001'")" 1
@@ -92,8 +102,8 @@ post iotcard.usage "{\"iccid\":\"$iccid\",\"day\":\"2026-03-15\",\"bytes_used\":
     --interface "$CMIOT"
 is "iotcard.usage from cmiot-operator is accepted" "$STATUS $(jbody .status)" "202 accepted"
 is "the usage row is inserted" \
-    "$(sql "SELECT bytes_used, status FROM card_usage WHERE iccid = '$iccid' AND day = '2026-03-15'")" \
-    "1048576|active"
+    "$(sql_wait "SELECT bytes_used, status FROM card_usage WHERE iccid = '$iccid' AND day = '2026-03-15'" \
+    "1048576|active")" "1048576|active"
 uid=$(jbody .id)
 check_audit "outer audits the usage with peer cmiot-operator" outer \
     ".id == \"$uid\" and .peer == \"cmiot-operator\" and .addr == \"127.0.0.2\""
@@ -101,12 +111,43 @@ post iotcard.usage "{\"status\":\"suspended\",\"iccid\":\"$iccid\",\"bytes_used\
     --interface "$CMIOT"
 is "a second usage for the same card and day is accepted" "$STATUS" 202
 is "it updates the row in place (upsert on iccid, day)" \
-    "$(sql "SELECT count(*), max(bytes_used), max(status) FROM card_usage WHERE iccid = '$iccid'")" \
-    "1|1099511627776|suspended"
+    "$(sql_wait "SELECT count(*), max(bytes_used), max(status) FROM card_usage WHERE iccid = '$iccid'" \
+    "1|1099511627776|suspended")" "1|1099511627776|suspended"
 post iotcard.usage "{\"iccid\":\"$iccid\",\"day\":\"2026-03-16\",\"bytes_used\":0,\"status\":\"test\"}" \
     --interface "$CMIOT"
 is "another day is another row" \
-    "$STATUS $(sql "SELECT count(*) FROM card_usage WHERE iccid = '$iccid'")" "202 2"
+    "$STATUS $(sql_wait "SELECT count(*) FROM card_usage WHERE iccid = '$iccid'" 2)" "202 2"
+
+# --- Idempotency-Key on a one-way -------------------------------------------------
+
+idem='{"payment_id":"PAY2026IDEMKEY001","customer_id":"0000000042","amount_cents":5,"paid_at":"2026-03-15T10:00:00Z"}'
+post payment.record "$idem" -H 'Idempotency-Key: order-4711'
+first=$XID
+is "a payment with an Idempotency-Key: 202" "$STATUS" 202
+post payment.record "$idem" -H 'Idempotency-Key: order-4711'
+is "its retry with the same key: 202 with the same exchange id" "$STATUS $XID" "202 $first"
+is "applied once" "$(sql_wait "SELECT count(*) FROM payments WHERE payment_id = 'PAY2026IDEMKEY001'" 1)" 1
+is "one applied id for both" \
+    "$(sql_wait "SELECT count(*) FROM isogate_applied WHERE lower(id) = '$first'" 1)" 1
+is "no apply of the retry ran into the unique key" \
+    "$(audit_count inner ".id == \"$first\" and .decision == \"deny\"")" 0
+post payment.record '{"payment_id":"PAY2026IDEMKEY002","customer_id":"0000000042","amount_cents":5,"paid_at":"2026-03-15T10:00:00Z"}' \
+    -H 'Idempotency-Key: order-4712'
+is "another key, another exchange id" "$([ "$XID" != "$first" ] && echo other)" other
+post iotcard.usage '{"iccid":"89860000000000004711","day":"2026-03-15","bytes_used":1,"status":"active"}' \
+    --interface "$CMIOT" -H 'Idempotency-Key: order-4711'
+is "the same key from another peer and type is another message" \
+    "$STATUS $([ "$XID" != "$first" ] && echo other)" "202 other"
+post payment.record "$idem" -H 'Idempotency-Key;'
+check_error "an empty Idempotency-Key" 400 idempotency_key
+for bad in 'two words' "$(printf 'k%.0s' {1..129})"; do
+	post payment.record "$idem" -H "Idempotency-Key: $bad"
+	check_error "Idempotency-Key '${bad:0:12}' (${#bad} characters)" 400 idempotency_key
+done
+post payment.record "$idem" -H 'Idempotency-Key: a' -H 'Idempotency-Key: b'
+check_error "two Idempotency-Key headers" 400 idempotency_key
+post bill.query '{"customer_id":"0000000042","month":"2026-03"}' -H 'Idempotency-Key: q1'
+is "on a request/reply message the key changes nothing" "$STATUS" 200
 
 # --- the journals ---------------------------------------------------------------
 

@@ -18,7 +18,8 @@
 # (kept when something failed or E2E_KEEP=1).
 #
 # Environment: ISOGATE_BIN (daemons and tools, default bin/), E2E_KEEP,
-# E2E_PROXY, E2E_POLICY_SED (extra sed expressions for the policy copy),
+# E2E_PROXY, E2E_FERRY (spool, the example's, or fifo: both channels become
+# FIFOs; E2E_PROXY implies fifo), E2E_POLICY_SED (extra sed expressions for the policy copy),
 # E2E_READY_TIMEOUT (seconds, default 20), E2E_TLS=1 (the example's tls listen
 # with a test PKI from tools/pki.sh in $E2E_DIR/pki; otherwise the listen is
 # rewritten to plain), E2E_CERT (the client certificate http presents),
@@ -191,6 +192,14 @@ e2e_setup()
 		    bail "rewrite the listen as plain" "$(grep -n listen "$E2E_POLICY")"
 	fi
 	e2e_set_url
+	[ -n "${E2E_PROXY:-}" ] && E2E_FERRY=fifo
+	# eth: is not durable: the scripts expect what FIFOs give.
+	[ "${E2E_ETH:-}" = 1 ] && E2E_FERRY=fifo
+	if [ "${E2E_FERRY:-spool}" = fifo ]; then
+		sed -i -e 's#"spool:#"fifo:#' "$E2E_POLICY"
+		grep -q '"spool:' "$E2E_POLICY" &&
+		    bail "rewrite the ferry as fifo" "$(grep -n spool "$E2E_POLICY")"
+	fi
 	if [ -n "${E2E_PROXY:-}" ]; then
 		# outer writes ferry/inward-a, ferry_proxy.py copies to inward-b,
 		# which inner reads.
@@ -317,13 +326,26 @@ wait_log()
 	return 1
 }
 
+# e2e_sanitized: the daemons are the sanitizer build (slower: a script may
+# scale its load down).
+e2e_sanitized()
+{
+	case $ISOGATE_BIN in
+	*/asan/*|*/asan) return 0 ;;
+	esac
+	return 1
+}
+
+# E2E_WRAP: words put before a daemon's command (e.g. nsenter into a mount
+# namespace); the daemon must exec from it, so that its pid is the one kept.
 start_daemon()
 {
 	local name=$1 port _ pre
 	mapfile -t pre < <(e2e_in_ns "$name")
 	for _ in 1 2 3; do
-		e2e_spawn "$name" "${pre[@]}" "$ISOGATE_BIN/isogate-$name" \
-		    -f "$E2E_POLICY"
+		# shellcheck disable=SC2086 # E2E_WRAP: words on purpose
+		e2e_spawn "$name" "${pre[@]}" ${E2E_WRAP:-} \
+		    "$ISOGATE_BIN/isogate-$name" -f "$E2E_POLICY"
 		wait_log "$name" ready && return 0
 		# The free port may have been taken meanwhile: take another.
 		if [ "$name" != outer ] || alive outer ||
@@ -612,6 +634,20 @@ check_audit()
 sql()
 {
 	sqlite3 -batch -noheader -cmd '.timeout 5000' "$E2E_DB" "$1"
+}
+
+# sql_wait QUERY WANT [SECONDS]: runs QUERY until it prints WANT (at most
+# SECONDS, default 5), then prints what it last printed. With a spool, a
+# one-way is answered 202 once on disk, and applied by inner just after.
+sql_wait()
+{
+	local got i n=$((${3:-5} * 10))
+	for ((i = 0; i < n; i++)); do
+		got=$(sql "$1")
+		[ "$got" = "$2" ] && break
+		sleep 0.1
+	done
+	printf '%s\n' "$got"
 }
 
 # table_digest TABLE [DB]: SHA-256 of every row of TABLE (test database by default).

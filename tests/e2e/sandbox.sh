@@ -20,8 +20,14 @@ grep -c "^[[:space:]]*user $USER_NAME" "$E2E_POLICY" | grep -qx 2 ||
 # What the daemons touch after the drop (journals, FIFOs, state, database)
 # must belong to their user; root opens the keys (its own) before it.
 # The FIFOs too: one end is opened after the drop (docs/deployment.md).
-mkfifo -m 0600 "$E2E_DIR/ferry/inward" "$E2E_DIR/ferry/outward" ||
-    bail "create the ferry FIFOs"
+if grep -q '"spool:' "$E2E_POLICY"; then
+	# quarantine/ too: the receiver moves a bad file there after the drop.
+	mkdir -p -m 0700 "$E2E_DIR"/ferry/{inward,outward}/quarantine ||
+	    bail "create the spool directories"
+else
+	mkfifo -m 0600 "$E2E_DIR/ferry/inward" "$E2E_DIR/ferry/outward" ||
+	    bail "create the ferry FIFOs"
+fi
 chown -R "$USER_NAME:" "$E2E_DIR" && chown -R root: "$E2E_DIR/keys" ||
     bail "chown the run directory"
 uid=$(id -u "$USER_NAME")
@@ -69,7 +75,7 @@ post iotcard.usage '{"iccid":"89860000000000000001","day":"2026-03-01","bytes_us
 is "a one-way is applied by the sandboxed inner (SQLite journal, fsync)" "$STATUS" 202 ||
     diag "$(last_response)"
 check "the usage row is in the database" \
-    test "$(sql "SELECT count(*) FROM card_usage WHERE iccid = '89860000000000000001'")" = 1
+    test "$(sql_wait "SELECT count(*) FROM card_usage WHERE iccid = '89860000000000000001'" 1)" = 1
 
 # inner goes and comes back: both reopen their FIFOs after the drop.
 stop inner && ok "inner stops cleanly"

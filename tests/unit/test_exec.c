@@ -362,7 +362,8 @@ test_refusals(void **state)
 	assert_int_equal(nsent, 1);
 
 	/* Kinds. */
-	deliver(FRAME_HEARTBEAT, 3, "", "", "");
+	/* A well-formed heartbeat (28 bytes, an echo in both times). */
+	deliver(FRAME_HEARTBEAT, 3, "", "", "AAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 	deliver(FRAME_ACK, 4, "wechat-app", "bill.query", q);
 	assert_int_equal(nsent, 1);
 
@@ -434,6 +435,15 @@ test_refusals(void **state)
 	json_decref(lines);
 	assert_int_equal(in.ndeny, 14);
 	assert_int_equal(in.nallow, 0);
+
+	/* A heartbeat of the wrong size: audited, never answered. */
+	deliver(FRAME_HEARTBEAT, 13, "", "", "short");
+	assert_int_equal(nsent, 9);
+	lines = audit_lines();
+	assert_int_equal(json_array_size(lines), 15);
+	check_audit(audit_nth(lines, 14), "frame", "deny", "bad_heartbeat",
+	    NULL);
+	json_decref(lines);
 }
 
 static void

@@ -335,7 +335,7 @@ test_example(void **state)
 	assert_fmt(p->outer.tls.client_ca, "%s/run/pki/ca.crt", root);
 	assert_fmt(p->outer.tls.crl, "%s/run/pki/crl.pem", root);
 	assert_string_equal(pe->certificate, "CN=wechat-app");
-	assert_fmt(p->outer.inward, "fifo:%s/run/ferry/inward", root);
+	assert_fmt(p->outer.inward, "spool:%s/run/ferry/inward", root);
 	assert_fmt(p->outer.key, "%s/run/keys/outer.key", root);
 	assert_fmt(p->inner.database, "%s/run/grid.db", root);
 	assert_string_equal(p->inner.db_driver, "sqlite");
