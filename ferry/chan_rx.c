@@ -239,11 +239,14 @@ chan_rx_report_n(struct chan_rx *rx, size_t n, int verdict, chan_rx_cb *cb,
 {
 	size_t	 i;
 
-	for (i = 0; i < n; i++)
-		chan_rx_emit(rx, cb, arg, chan_rx_held(rx, &rx->pend[i]),
-		    verdict);
-	memmove(rx->pend, rx->pend + n, (rx->npend - n) * sizeof(*rx->pend));
-	rx->npend -= n;
+	if (n > 0) {		/* pend may be NULL when nothing was held */
+		for (i = 0; i < n; i++)
+			chan_rx_emit(rx, cb, arg,
+			    chan_rx_held(rx, &rx->pend[i]), verdict);
+		memmove(rx->pend, rx->pend + n,
+		    (rx->npend - n) * sizeof(*rx->pend));
+		rx->npend -= n;
+	}
 	if (rx->npend == 0)
 		chan_rx_clear(rx);
 }
