@@ -147,7 +147,7 @@ relay_counters()
 
 case_twoway()
 {
-	local got lost
+	local got lost i
 	e2e_start
 	post_many "$N"
 	is "every one of $N one-way messages is answered" \
@@ -175,13 +175,16 @@ case_twoway()
 	else
 		echo "ok - every one-way message is applied exactly once # SKIP $lost of $N lost: outer retransmits over a durable ferry (spool:) only, not eth:"
 	fi
-	# The channel stays in step: a query after the storm is answered.
-	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
-	if [ "$STATUS" != 200 ]; then
-		# One retry: this query's own frames may be the unlucky ones.
+	# The channel stays in step (not wedged): a query after the storm is
+	# answered. The link still drops packets, so a query (four frames
+	# there and back) may be the unlucky one: up to 8 tries (at 10%, all
+	# 8 fail about once in 5,000 runs).
+	for ((i = 0; i < 8; i++)); do
 		post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
-	fi
-	is "a query after the loss is answered" "$STATUS" 200
+		[ "$STATUS" = 200 ] && break
+	done
+	is "a query after the loss is answered (try $((i + 1)) of 8)" \
+	    "$STATUS" 200
 }
 
 case_diode_all()
