@@ -136,6 +136,15 @@ link_total()
 	    jq -s 'map(.size) | add // 0'
 }
 
+# The relay dropped, duplicated or reordered something (each alone may be
+# 0 in a short run at 1%).
+relay_impaired()
+{
+	relay_counters | awk '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); c[kv[1]] = kv[2] }
+		exit !(c["dropped"] + c["duplicated"] + c["reordered"] > 0) }'
+}
+
 # The relay's last counters (it prints them at most once a second).
 relay_counters()
 {
@@ -159,8 +168,8 @@ case_twoway()
 	    eval '[ "$(awk '\''$2 == 202 { print $1 }'\'' "$E2E_DIR/posted" |
 	    sort | comm -23 - "$E2E_DIR/rows" | wc -l)" = 0 ]'
 	check_at_most_once
-	check "the relay dropped, duplicated and reordered packets" \
-	    eval '[[ "$(relay_counters)" =~ dropped=[1-9].*duplicated=[1-9].*reordered=[1-9] ]]'
+	check "the relay impaired the link (dropped, duplicated, reordered)" \
+	    relay_impaired
 	lost=$((N - got))
 	if [ "$lost" -gt 0 ]; then
 		check "inner audits what the link lost (frames lost or refused)" \
@@ -201,8 +210,8 @@ case_diode_all()
 	diag "statuses: $(statuses); applied $got of $N; relay: $(relay_counters)"
 	is "with 3 copies every message arrives despite 1% loss" "$got" "$N"
 	check_at_most_once
-	check "the relay dropped, duplicated and reordered packets" \
-	    eval '[[ "$(relay_counters)" =~ dropped=[1-9].*duplicated=[1-9].*reordered=[1-9] ]]'
+	check "the relay impaired the link (dropped, duplicated, reordered)" \
+	    relay_impaired
 	is "inner audits no frame lost" "$(link_total frames_lost)" 0
 	is "inner sent nothing back (no outward channel)" \
 	    "$(grep -c 'outward: connected' "${E2E_LOG[inner]}")" 0
