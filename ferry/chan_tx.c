@@ -43,6 +43,10 @@ struct chan_tx {
 	 * it, where a failed commit rewinds to. */
 	uint64_t		 durable_seq;
 	uint8_t			 durable_chain[SHA256_LEN];
+	/* A one-way is in the unit being written: its 202 waits for the
+	 * fsync. Requests, replies, acks, rejects and heartbeats need none:
+	 * lost to a power cut, each is asked or sent again. */
+	int			 unit_sync;
 };
 
 /*
@@ -260,6 +264,8 @@ chan_tx_send(struct chan_tx *tx, uint8_t kind, const uint8_t id[ID_LEN],
 	}
 	if (tx->unsealed++ == 0)
 		tx->first_unsealed = f.seq;
+	if (kind == FRAME_ONEWAY)
+		tx->unit_sync = 1;
 	tx->seq = f.seq;
 	tx->time_ns = f.time_ns;
 	/* The frame is queued either way; a seal that fails here is tried
@@ -278,6 +284,7 @@ chan_tx_rewind(struct chan_tx *tx)
 	memcpy(tx->chain, tx->durable_chain, SHA256_LEN);
 	memcpy(tx->sealed_chain, tx->durable_chain, SHA256_LEN);
 	tx->unsealed = 0;
+	tx->unit_sync = 0;
 }
 
 int
@@ -316,11 +323,14 @@ chan_tx_flush(struct chan_tx *tx)
 	tx->out_off = 0;
 	if (tx->t->ops->commit == NULL)
 		return 0;
-	/* Everything written is sealed: one unit, one fsync. */
-	if ((r = tx->t->ops->commit(tx->t, tx->epoch, tx->seq)) != 0) {
+	/* Everything written is sealed: one unit, one fsync when a one-way
+	 * is in it. */
+	if ((r = tx->t->ops->commit(tx->t, tx->epoch, tx->seq,
+	    tx->unit_sync)) != 0) {
 		chan_tx_rewind(tx);
 		return r;
 	}
+	tx->unit_sync = 0;
 	tx->durable_seq = tx->seq;
 	memcpy(tx->durable_chain, tx->chain, SHA256_LEN);
 	return 0;

@@ -55,10 +55,13 @@ struct transport_ops {
 	 * seal never will be; or -EBADMSG: the unit cannot be read as frames
 	 * at all. Either way recv then says -EAGAIN until release.
 	 */
-	/* TX: makes everything sent since the last commit durable as one
-	 * unit ending with frame (epoch, seq). 0 once it is on disk; else
-	 * -errno (-ENOSPC, -EDQUOT, -EIO) and the unit is discarded. */
-	int	 (*commit)(struct transport *, uint32_t epoch, uint64_t seq);
+	/* TX: stores everything sent since the last commit as one unit
+	 * ending with frame (epoch, seq); with sync, durably (0 once it is on
+	 * disk), without (nothing in it must outlive a power loss: no
+	 * one-way) it is only written and renamed into place. Else -errno
+	 * (-ENOSPC, -EDQUOT, -EIO) and the unit is discarded. */
+	int	 (*commit)(struct transport *, uint32_t epoch, uint64_t seq,
+		    int sync);
 	/* RX: the unit read so far has been acted on: remove it, or move it
 	 * to quarantine/ when quarantine is set, or to archive/ when
 	 * archiving. 0, or -errno (the unit is then read again). */
