@@ -129,5 +129,14 @@ int	 sandbox_lookup_user(const char *name, uid_t *ret_uid, gid_t *ret_gid);
 int	 sandbox_drop(int change_id, uid_t uid, gid_t gid, int keep_cap);
 /* Installs role's allow-list; anything else kills the process (SIGSYS). */
 int	 sandbox_seccomp(enum sandbox_role role);
+/*
+ * A daemon's steady state, all of the above once start-up is done: first
+ * what would otherwise open files behind the filter (jansson's hash seed,
+ * OpenSSL's DRBG), then user (NULL: stay this uid) looked up, privileges
+ * dropped, role's filter installed. 0, or -errno with *ret_step the step
+ * that failed ("user", "privileges", "seccomp", "random").
+ */
+int	 sandbox_confine(const char *user, enum sandbox_role role,
+	    const char **ret_step);
 
 #endif

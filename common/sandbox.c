@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cap-ng.h>
+#include <jansson.h>
 #include <seccomp.h>
 
 #include "common/common.h"
@@ -259,4 +260,27 @@ sandbox_seccomp(enum sandbox_role role)
  out:
 	seccomp_release(ctx);
 	return r;
+}
+
+int
+sandbox_confine(const char *user, enum sandbox_role role,
+    const char **ret_step)
+{
+	uint8_t	 b;
+	uid_t	 uid = 0;
+	gid_t	 gid = 0;
+	int	 r;
+
+	json_object_seed(0);
+	*ret_step = "random";
+	if ((r = random_bytes(&b, 1)) != 0)
+		return r;
+	*ret_step = "user";
+	if (user != NULL && (r = sandbox_lookup_user(user, &uid, &gid)) != 0)
+		return r;
+	*ret_step = "privileges";
+	if ((r = sandbox_drop(user != NULL, uid, gid, -1)) != 0)
+		return r;
+	*ret_step = "seccomp";
+	return sandbox_seccomp(role);
 }

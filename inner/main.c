@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "inner/inner.h"
@@ -585,10 +584,7 @@ static void
 daemon_confine(struct daemon *d, int no_sandbox)
 {
 	struct audit_record	 rec;
-	const char		*user = d->pol->inner.user;
-	uint8_t			 b;
-	uid_t			 uid = 0;
-	gid_t			 gid = 0;
+	const char		*user = d->pol->inner.user, *step;
 	int			 r;
 
 	if (no_sandbox) {
@@ -603,20 +599,15 @@ daemon_confine(struct daemon *d, int no_sandbox)
 			fatalx("audit: %s", strerror(-r));
 		return;
 	}
-	/* What would otherwise open files after the filter is in place. */
-	json_object_seed(0);
-	if (random_bytes(&b, 1) != 0)
-		fatalx("random_bytes failed");
-	if (user != NULL && (r = sandbox_lookup_user(user, &uid, &gid)) != 0)
-		fatalx("user %s: %s", user, r == -ENOENT ? "no such user" :
-		    strerror(-r));
 	if (user == NULL && geteuid() == 0)
 		log_warnx("no user in the inner block: staying uid 0 "
 		    "(without capabilities)");
-	if ((r = sandbox_drop(user != NULL, uid, gid, -1)) != 0)
-		fatalx("cannot drop privileges: %s", strerror(-r));
-	if ((r = sandbox_seccomp(SANDBOX_INNER)) != 0)
-		fatalx("cannot install the seccomp filter: %s", strerror(-r));
+	if ((r = sandbox_confine(user, SANDBOX_INNER, &step)) != 0) {
+		if (strcmp(step, "user") == 0)
+			fatalx("user %s: %s", user, r == -ENOENT ?
+			    "no such user" : strerror(-r));
+		fatalx("cannot confine (%s): %s", step, strerror(-r));
+	}
 	log_info("sandboxed: uid %u, no capabilities, seccomp allow-list",
 	    (unsigned)getuid());
 #ifdef ISOGATE_TEST_HOOKS

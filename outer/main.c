@@ -18,7 +18,6 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <jansson.h>
 
 #include "outer/outer.h"
 
@@ -261,9 +260,7 @@ static void
 confine(struct outer *o, int no_sandbox)
 {
 	struct audit_record	 rec;
-	const char		*user = o->policy->outer.user;
-	uid_t			 uid = 0;
-	gid_t			 gid = 0;
+	const char		*user = o->policy->outer.user, *step;
 	int			 r;
 
 	if (no_sandbox) {
@@ -278,20 +275,15 @@ confine(struct outer *o, int no_sandbox)
 			fatalx("audit: %s", strerror(-r));
 		return;
 	}
-	/* What would otherwise open files after the filter is in place. */
-	json_object_seed(0);
-	if (random_bytes(o->idpool, 1) != 0)
-		fatalx("random_bytes failed");
-	if (user != NULL && (r = sandbox_lookup_user(user, &uid, &gid)) != 0)
-		fatalx("user %s: %s", user, r == -ENOENT ? "no such user" :
-		    strerror(-r));
 	if (user == NULL && geteuid() == 0)
 		log_warnx("no user in the outer block: staying uid 0 "
 		    "(without capabilities)");
-	if ((r = sandbox_drop(user != NULL, uid, gid, -1)) != 0)
-		fatalx("cannot drop privileges: %s", strerror(-r));
-	if ((r = sandbox_seccomp(SANDBOX_OUTER)) != 0)
-		fatalx("cannot install the seccomp filter: %s", strerror(-r));
+	if ((r = sandbox_confine(user, SANDBOX_OUTER, &step)) != 0) {
+		if (strcmp(step, "user") == 0)
+			fatalx("user %s: %s", user, r == -ENOENT ?
+			    "no such user" : strerror(-r));
+		fatalx("cannot confine (%s): %s", step, strerror(-r));
+	}
 	log_info("sandboxed: uid %u, no capabilities, seccomp allow-list",
 	    (unsigned)getuid());
 #ifdef ISOGATE_TEST_HOOKS
