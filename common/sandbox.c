@@ -57,7 +57,9 @@ static const int sandbox_common[] = {
 	SCMP_SYS(sched_yield), SCMP_SYS(restart_syscall),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 	/* eth: the receiver's reorder timer (its pcap socket, epoll and
-	 * timerfd are made before the filter; sending is sendto). */
+	 * timerfd are made before the filter); the sender's batches of link
+	 * packets on the pcap socket it holds. */
+	SCMP_SYS(sendmmsg),
 	SCMP_SYS(timerfd_settime),
 	/* The spool ferry lists its directory (ferry/spool.c). */
 	SCMP_SYS(getdents64),

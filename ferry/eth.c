@@ -6,6 +6,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
+
+#include <linux/if_packet.h>
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -23,12 +26,28 @@
 #define ETH_HDR_LEN	14
 #define ETH_MTU_MIN	(FRAG_HDR_LEN + 1088)	/* a largest frame in <= 1024 */
 #define ETH_MTU_MAX	9000
-#define ETH_PKT_MAX	(ETH_HDR_LEN + ETH_MTU_MAX)
 #define ETH_RX_BUFFER	(16 * 1024 * 1024)	/* the kernel ring */
-#define ETH_RX_BURST	512		/* link packets per pcap_dispatch */
+#define ETH_RX_BURST	1024		/* link packets per pcap_dispatch */
+#define ETH_TX_BATCH	64		/* link packets per sendmmsg */
+#define ETH_TX_NONE	UINT32_MAX	/* a queued heartbeat: no frame */
 #define ETH_OUT_MAX	(2 * FRAME_LEN_MAX)	/* reassembled, not yet read */
 #define ETH_SLEEP_MAX	10000000ULL	/* ns of pacing per sleep */
 #define ETH_PACE_SLACK	1000000ULL	/* ns a paced sender may run ahead */
+
+/*
+ * TX: link packets queued for one sendmmsg, each sent from three pieces
+ * (Ethernet header, link header, the fragment's bytes where they lie in
+ * the frame), and where each came from, to resume after what was sent.
+ */
+struct eth_txq {
+	struct mmsghdr		 mh[ETH_TX_BATCH];
+	struct iovec		 iov[ETH_TX_BATCH][3];
+	uint8_t			 hdr[ETH_TX_BATCH][FRAG_HDR_LEN];
+	uint64_t		 msg[ETH_TX_BATCH];	/* e->msg before it */
+	uint32_t		 k[ETH_TX_BATCH];	/* packet of its frame */
+	size_t			 off[ETH_TX_BATCH];	/* its frame, in send */
+	unsigned int		 n;
+};
 
 struct eth {
 	struct transport	 base;
@@ -49,13 +68,15 @@ struct eth {
 	uint32_t		 done;		/* packets of msg + 1 sent */
 	uint64_t		 pace_ns;	/* next packet not before */
 	struct ferry_link_stats	 st;
+	uint8_t			 ethhdr[ETH_HDR_LEN];
+	struct eth_txq		 q;
+	size_t			 resume;	/* off of the packet that failed */
 
 	/* RX */
 	struct frag_rx		*fr;
+	uint64_t		 armed_ns;	/* the timer's expiry; 0: none */
 	struct buf		 out;
 	size_t			 out_off;
-
-	uint8_t			 pkt[ETH_PKT_MAX];
 };
 
 static uint64_t
@@ -111,7 +132,7 @@ eth_pcap(struct eth *e)
 	char			 err[PCAP_ERRBUF_SIZE];
 	char			 filter[64];
 	struct bpf_program	 prog;
-	int			 r;
+	int			 r, one;
 
 	if ((e->p = pcap_create(e->ifname, err)) == NULL)
 		return -ENODEV;
@@ -143,6 +164,12 @@ eth_pcap(struct eth *e)
 		return -EIO;
 	if ((e->pfd = pcap_get_selectable_fd(e->p)) < 0)
 		return -EIO;
+	/* Neither end wants what this host sends: without this, the kernel
+	 * clones every outgoing packet for the socket's filter (or, RX, its
+	 * ring) to refuse. An older kernel without it only works harder. */
+	one = 1;
+	(void)setsockopt(e->pfd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+	    sizeof(one));
 	return 0;
 }
 
@@ -202,8 +229,15 @@ eth_open(const char *arg, enum transport_role role, struct transport **ret)
 		frag_rx_init(e->fr, (uint64_t)e->link.timeout_ms * 1000000);
 		if ((r = eth_rx_fds(e)) != 0)
 			goto fail;
-	} else if ((r = random_bytes(&e->session, sizeof(e->session))) != 0)
-		goto fail;
+	} else {
+		if ((r = random_bytes(&e->session, sizeof(e->session))) != 0)
+			goto fail;
+		/* Broadcast: no ARP on the link. */
+		memset(e->ethhdr, 0xff, 6);
+		memcpy(e->ethhdr + 6, e->mac, 6);
+		e->ethhdr[12] = ETH_FERRY_TYPE >> 8;
+		e->ethhdr[13] = ETH_FERRY_TYPE & 0xff;
+	}
 	*ret = &e->base;
 	return 0;
  fail:
@@ -232,11 +266,17 @@ static int
 eth_connect(struct transport *t)
 {
 	struct eth	*e = (struct eth *)t;
+	socklen_t	 len;
+	int		 err;
 
 	if (e->role != TRANSPORT_TX)
 		return -EINVAL;
 	/* Nothing answers on a link that may be a diode: the handle is the
-	 * connection. */
+	 * connection. The kernel keeps the ENETDOWN of a link that went
+	 * down for the next send; it is old news now (a link still down
+	 * says so again). */
+	len = sizeof(err);
+	(void)getsockopt(e->pfd, SOL_SOCKET, SO_ERROR, &err, &len);
 	e->connected = 1;
 	return 0;
 }
@@ -266,22 +306,67 @@ eth_disconnect(struct transport *t)
 	e->connected = 0;
 }
 
+/*
+ * Sends every queued link packet, in order, with as few sendmmsg calls as
+ * the socket takes them in. On an error, what was not sent is dropped from
+ * the queue and e->msg, e->done and e->resume say where the next send
+ * starts again: at the packet that failed (a heartbeat that failed is
+ * only dropped: it is best effort).
+ */
+static int
+eth_flush(struct eth *e)
+{
+	struct eth_txq	*q = &e->q;
+	unsigned int	 i = 0;
+	int		 n, saved, r = 0;
+
+	while (i < q->n) {
+		n = sendmmsg(e->pfd, q->mh + i, q->n - i, 0);
+		if (n > 0) {
+			e->st.packets += (uint64_t)n;
+			i += (unsigned int)n;
+			continue;
+		}
+		saved = n == 0 ? EAGAIN : errno;
+		if (saved == EAGAIN || saved == EWOULDBLOCK ||
+		    saved == ENOBUFS || saved == EINTR)
+			r = -EAGAIN;
+		else if (saved == ENETDOWN || saved == ENXIO)
+			r = -EPIPE;
+		else
+			r = -EIO;
+		if (q->k[i] != ETH_TX_NONE) {
+			e->msg = q->msg[i];
+			e->done = q->k[i];
+			e->resume = q->off[i];
+		} else
+			r = 0;
+		break;
+	}
+	q->n = 0;
+	return r;
+}
+
 /* Waits until the configured rate allows one more packet. Bounded: the
- * sender blocks at most the time its own rate asks for. */
-static void
+ * sender blocks at most the time its own rate asks for. What is queued
+ * goes first, so that a sleep never holds back a packet already due. */
+static int
 eth_pace(struct eth *e)
 {
 	struct timespec	 ts;
 	uint64_t	 now, wait;
+	int		 r;
 
 	if (e->link.rate == 0)
-		return;
+		return 0;
 	/* Sleeps come in ETH_PACE_SLACK steps, not one per packet: a sleep
 	 * costs more than a packet's interval at high rates. */
 	for (;;) {
 		now = eth_now();
 		if (e->pace_ns <= now + ETH_PACE_SLACK)
 			break;
+		if (e->q.n > 0 && (r = eth_flush(e)) != 0)
+			return r;
 		wait = e->pace_ns - now;
 		if (wait > ETH_SLEEP_MAX)
 			wait = ETH_SLEEP_MAX;
@@ -293,39 +378,56 @@ eth_pace(struct eth *e)
 	if (e->pace_ns < now)
 		e->pace_ns = now;
 	e->pace_ns += 1000000000ULL / e->link.rate;
-}
-
-/* Sends the link packet in e->pkt (header filled for data_len bytes). */
-static int
-eth_put(struct eth *e, size_t data_len)
-{
-	int	 saved;
-
-	eth_pace(e);
-	memset(e->pkt, 0xff, 6);	/* broadcast: no ARP on the link */
-	memcpy(e->pkt + 6, e->mac, 6);
-	e->pkt[12] = ETH_FERRY_TYPE >> 8;
-	e->pkt[13] = ETH_FERRY_TYPE & 0xff;
-	if (pcap_inject(e->p, e->pkt, ETH_HDR_LEN + FRAG_HDR_LEN +
-	    data_len) < 0) {
-		saved = errno;
-		if (saved == EAGAIN || saved == EWOULDBLOCK ||
-		    saved == ENOBUFS || saved == EINTR)
-			return -EAGAIN;
-		return saved == ENETDOWN || saved == ENXIO ? -EPIPE : -EIO;
-	}
-	e->st.packets++;
 	return 0;
 }
 
 /*
- * Sends one whole ferry frame of len bytes as msg e->msg + 1: every
- * fragment, copies times (all fragments, then again, so that a burst of
- * loss does not take every copy of one fragment). Resumes after e->done
- * packets when an earlier call stopped short.
+ * Queues one link packet: the header h (filled here, the one place a link
+ * header is written) and data_len bytes at data, which stay where they
+ * are until the queue is flushed. k is the packet's number in its frame
+ * (ETH_TX_NONE for a heartbeat), off the frame's offset in this send.
  */
 static int
-eth_send_frame(struct eth *e, const uint8_t *p, size_t len)
+eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
+    uint32_t k, size_t off)
+{
+	struct eth_txq	*q = &e->q;
+	struct msghdr	*m;
+	unsigned int	 i;
+	int		 r;
+
+	if ((r = eth_pace(e)) != 0)
+		return r;
+	if (q->n == ETH_TX_BATCH && (r = eth_flush(e)) != 0)
+		return r;
+	i = q->n++;
+	frag_put_header(q->hdr[i], h);
+	q->iov[i][0].iov_base = e->ethhdr;
+	q->iov[i][0].iov_len = ETH_HDR_LEN;
+	q->iov[i][1].iov_base = q->hdr[i];
+	q->iov[i][1].iov_len = FRAG_HDR_LEN;
+	q->iov[i][2].iov_base = (void *)(uintptr_t)data;
+	q->iov[i][2].iov_len = h->data_len;
+	m = &q->mh[i].msg_hdr;
+	memset(m, 0, sizeof(*m));
+	m->msg_iov = q->iov[i];
+	m->msg_iovlen = h->data_len != 0 ? 3 : 2;
+	q->msg[i] = e->msg;
+	q->k[i] = k;
+	q->off[i] = off;
+	return 0;
+}
+
+/*
+ * Queues one whole ferry frame of len bytes, at offset off of this send,
+ * as msg e->msg + 1: every fragment, copies times (all fragments, then
+ * again, so that a burst of loss does not take every copy of one
+ * fragment). Resumes after e->done packets when an earlier call stopped
+ * short. e->msg counts the frame as sent once it is queued; a failed
+ * flush sets it back (eth_flush).
+ */
+static int
+eth_send_frame(struct eth *e, const uint8_t *p, size_t len, size_t off)
 {
 	struct frag_hdr	 h;
 	size_t		 room = e->mtu - FRAG_HDR_LEN, npk;
@@ -344,13 +446,8 @@ eth_send_frame(struct eth *e, const uint8_t *p, size_t len)
 		h.offset = (uint32_t)(h.index * room);
 		h.data_len = (uint16_t)(len - h.offset < room ?
 		    len - h.offset : room);
-		frag_put_header(e->pkt + ETH_HDR_LEN, &h);
-		memcpy(e->pkt + ETH_HDR_LEN + FRAG_HDR_LEN, p + h.offset,
-		    h.data_len);
-		if ((r = eth_put(e, h.data_len)) != 0) {
-			e->done = k;
+		if ((r = eth_queue(e, &h, p + h.offset, k, off)) != 0)
 			return r;
-		}
 	}
 	e->done = 0;
 	e->msg++;
@@ -367,8 +464,7 @@ eth_heartbeat(struct eth *e)
 	h.type = FRAG_HEARTBEAT;
 	h.session = e->session;
 	h.msg = e->msg;
-	frag_put_header(e->pkt + ETH_HDR_LEN, &h);
-	return eth_put(e, 0);
+	return eth_queue(e, &h, NULL, ETH_TX_NONE, 0);
 }
 
 static int
@@ -384,16 +480,29 @@ eth_send(struct transport *t, const uint8_t *p, size_t len, size_t *ret_n)
 	if (!e->connected)
 		return -ENOTCONN;
 	/* chan_tx hands whole frames from a frame boundary; each goes as
-	 * one msg. */
+	 * one msg. Packets go in batches: a frame counts as sent once every
+	 * batch holding its packets went. */
 	while (off < len) {
 		if (frame_decode(p + off, len - off, &f, &used) != 0) {
 			if (off == 0)
 				return -EINVAL;
 			break;		/* the whole frames before it went */
 		}
-		if ((r = eth_send_frame(e, p + off, used)) != 0)
+		if ((r = eth_send_frame(e, p + off, used, off)) != 0)
 			break;
 		off += used;
+	}
+	/* A tail marker after each burst: the receiver learns how many
+	 * msgs exist without waiting for the next one. Best effort. */
+	if (r == 0 && e->msg > 0)
+		r = eth_heartbeat(e);
+	if (r == 0)
+		r = eth_flush(e);
+	if (r != 0) {
+		/* The packet that failed and all after it were not sent:
+		 * its frame is where the next send resumes. */
+		off = e->resume;
+		e->q.n = 0;
 	}
 	if (r == -EPIPE) {
 		e->connected = 0;
@@ -401,19 +510,17 @@ eth_send(struct transport *t, const uint8_t *p, size_t len, size_t *ret_n)
 	}
 	if (off == 0 && r != 0)
 		return r;
-	/* A tail marker after each burst: the receiver learns how many
-	 * msgs exist without waiting for the next one. Best effort. */
-	if (r == 0 && e->msg > 0)
-		(void)eth_heartbeat(e);
 	*ret_n = off;
 	return 0;
 }
+
 
 static void
 eth_packet(u_char *arg, const struct pcap_pkthdr *ph, const u_char *bytes)
 {
 	struct eth	*e = (struct eth *)arg;
 	uint64_t	 now;
+	int		 tries;
 
 	/* The BPF filter chose the EtherType; checked again all the same. */
 	if (ph->caplen < ETH_HDR_LEN || ph->caplen != ph->len ||
@@ -423,40 +530,50 @@ eth_packet(u_char *arg, const struct pcap_pkthdr *ph, const u_char *bytes)
 		return;
 	}
 	now = eth_now();
-	if (frag_rx_input(e->fr, bytes + ETH_HDR_LEN, ph->caplen - ETH_HDR_LEN,
-	    now) == -ENOBUFS) {
+	for (tries = 0; tries < 2; tries++) {
+		/* A frame whole in this packet and due goes to out here. */
+		if (frag_rx_input_out(e->fr, bytes + ETH_HDR_LEN,
+		    ph->caplen - ETH_HDR_LEN, now, &e->out) != -ENOBUFS)
+			break;
 		/* Every slot holds a frame waiting behind a gap: give the
 		 * gap up now, and make room. */
 		(void)frag_rx_release(e->fr, now, &e->out);
-		(void)frag_rx_input(e->fr, bytes + ETH_HDR_LEN,
-		    ph->caplen - ETH_HDR_LEN, now);
 	}
 	/* What is due goes out at once, so that slots hold only frames
 	 * in reassembly or behind a gap (when out is full, it waits). */
-	(void)frag_rx_release(e->fr, now, &e->out);
+	if (e->fr->nused > 0)
+		(void)frag_rx_release(e->fr, now, &e->out);
 }
 
-/* Arms the timer for the next reorder or reassembly timeout. */
+/*
+ * Arms the timer for the next reorder or reassembly timeout, unless it
+ * is armed to fire no later than that already: a timer that fires early
+ * only has the next call arm it again, and deadlines mostly move later
+ * (one a frame), so this saves a system call a burst.
+ */
 static void
-eth_arm(struct eth *e)
+eth_arm(struct eth *e, uint64_t now)
 {
 	struct itimerspec	 its;
 	uint64_t		 d;
 
+	if ((d = frag_rx_deadline(e->fr)) == 0)
+		return;		/* armed or not: nothing would time out */
+	if (e->armed_ns != 0 && e->armed_ns <= d && d > now)
+		return;
 	memset(&its, 0, sizeof(its));
-	if ((d = frag_rx_deadline(e->fr)) != 0) {
-		its.it_value.tv_sec = (time_t)(d / 1000000000ULL);
-		its.it_value.tv_nsec = (long)(d % 1000000000ULL);
-	}
+	its.it_value.tv_sec = (time_t)(d / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(d % 1000000000ULL);
 	/* A deadline already past fires at once. */
-	(void)timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	if (timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		e->armed_ns = d;
 }
 
 static int
 eth_recv(struct transport *t, uint8_t *p, size_t len, size_t *ret_n)
 {
 	struct eth	*e = (struct eth *)t;
-	uint64_t	 ticks;
+	uint64_t	 ticks, now;
 	size_t		 n;
 	int		 r;
 
@@ -465,14 +582,19 @@ eth_recv(struct transport *t, uint8_t *p, size_t len, size_t *ret_n)
 	if (e->out_off == e->out.len) {
 		buf_reset(&e->out);
 		e->out_off = 0;
-		(void)read(e->tfd, &ticks, sizeof(ticks));
+		/* The timer is read (made quiet) only once it has fired;
+		 * settime quiets it too. */
+		if (e->armed_ns != 0 && eth_now() >= e->armed_ns &&
+		    read(e->tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
+			e->armed_ns = 0;
 		r = pcap_dispatch(e->p, ETH_RX_BURST, eth_packet,
 		    (u_char *)e);
 		if (r == PCAP_ERROR)
 			return -EIO;
-		if ((r = frag_rx_release(e->fr, eth_now(), &e->out)) != 0)
+		now = eth_now();
+		if ((r = frag_rx_release(e->fr, now, &e->out)) != 0)
 			return r;
-		eth_arm(e);
+		eth_arm(e, now);
 	}
 	if (e->out_off == e->out.len)
 		return -EAGAIN;

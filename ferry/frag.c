@@ -232,6 +232,33 @@ int
 frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
     uint64_t now)
 {
+	return frag_rx_input_out(fr, untrusted, len, now, NULL);
+}
+
+/* The frame just completed in s, or carried whole by one packet (s NULL,
+ * data), is due: to out. ss->next moves on. */
+static int
+frag_deliver(struct frag_rx *fr, struct frag_sess *ss, struct frag_slot *s,
+    const uint8_t *data, size_t len, uint64_t now, struct buf *out)
+{
+	int	 r;
+
+	if ((r = buf_put(out, s != NULL ? s->data : data, len)) != 0)
+		return r;
+	fr->st.frames++;
+	if (s != NULL)
+		frag_slot_free(fr, s);
+	ss->next++;
+	ss->hb_ns = 0;
+	if (ss->sent >= ss->next)
+		ss->hb_ns = now;
+	return 0;
+}
+
+int
+frag_rx_input_out(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
+    uint64_t now, struct buf *out)
+{
 	struct frag_hdr		 h;
 	struct frag_sess	*ss;
 	struct frag_slot	*s;
@@ -272,7 +299,16 @@ frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 		fr->st.out_of_window++;
 		frag_advance(fr, ss, h.msg - FRAG_WINDOW + 1);
 	}
-	if ((s = frag_slot_find(fr, h.session, h.msg)) == NULL) {
+	s = frag_slot_find(fr, h.session, h.msg);
+	/* The common case, a frame in one packet and the one awaited, goes
+	 * out at once, without a slot (when out has room; else as any). */
+	if (s == NULL && out != NULL && h.count == 1 && h.msg == ss->next &&
+	    !fr->stuck && frag_deliver(fr, ss, NULL, data, h.data_len, now,
+	    out) == 0) {
+		fr->st.fragments++;
+		return 0;
+	}
+	if (s == NULL) {
 		if ((s = frag_slot_new(fr, h.total)) == NULL)
 			return -ENOBUFS;
 		s->used = 1;
@@ -349,16 +385,11 @@ frag_step(struct frag_rx *fr, struct frag_sess *ss, uint64_t now,
 			ss->next++;
 			return 2;
 		}
-		if ((r = buf_put(out, s->data, s->total)) != 0) {
+		if ((r = frag_deliver(fr, ss, s, NULL, s->total, now,
+		    out)) != 0) {
 			*err = r;
 			return 0;
 		}
-		fr->st.frames++;
-		frag_slot_free(fr, s);
-		ss->next++;
-		ss->hb_ns = 0;
-		if (ss->sent >= ss->next)
-			ss->hb_ns = now;
 		return 1;
 	}
 	if (s != NULL) {

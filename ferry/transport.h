@@ -177,6 +177,11 @@ void	 frag_rx_free(struct frag_rx *);
  * it leaves behind is lost). */
 int	 frag_rx_input(struct frag_rx *, const uint8_t *untrusted, size_t len,
 	    uint64_t now);
+/* As frag_rx_input, and a frame carried whole by this one packet that is
+ * due now (the awaited msg) is appended to out at once, without a slot,
+ * when out has room. */
+int	 frag_rx_input_out(struct frag_rx *, const uint8_t *untrusted,
+	    size_t len, uint64_t now, struct buf *out);
 /* Appends every frame that is due, in order, to out; gives up on what
  * has waited timeout_ns (counted lost). Stops early, without error,
  * when out is full. */

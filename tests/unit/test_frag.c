@@ -425,6 +425,63 @@ test_overlap(void **state)
 	assert_int_equal(out.len, 100);
 }
 
+/*
+ * frag_rx_input_out: a frame whole in one packet and awaited goes to out
+ * at once (no slot); one ahead of its turn waits in a slot, and order,
+ * duplicates and a full out are handled as by frag_rx_input.
+ */
+static void
+test_direct(void **state)
+{
+	static const uint32_t	 sizes[] = { 60, 70, 80, 90, 0 };
+	static const uint64_t	 msgs[] = { 1, 2, 3, 4 };
+	struct buf		 small;
+	size_t			 len;
+
+	(void)state;
+	len = mk(9, 1, 60, 1000, 0);
+	assert_int_equal(frag_rx_input_out(fr, pkt, len, 1, &out), 0);
+	assert_int_equal(out.len, 60);		/* at once, no release */
+	assert_int_equal(fr->nused, 0);
+	assert_true(fr->st.frames == 1 && fr->st.fragments == 1);
+	/* Again: a duplicate, not appended again. */
+	assert_int_equal(frag_rx_input_out(fr, pkt, len, 1, &out),
+	    -EALREADY);
+	assert_int_equal(out.len, 60);
+	/* msg 3 before msg 2: 3 waits in a slot, 2 goes out, then 3. */
+	len = mk(9, 3, 80, 1000, 0);
+	assert_int_equal(frag_rx_input_out(fr, pkt, len, 2, &out), 0);
+	assert_int_equal(out.len, 60);
+	assert_int_equal(fr->nused, 1);
+	len = mk(9, 2, 70, 1000, 0);
+	assert_int_equal(frag_rx_input_out(fr, pkt, len, 3, &out), 0);
+	assert_int_equal(out.len, 130);
+	assert_int_equal(frag_rx_release(fr, 3, &out), 0);
+	assert_int_equal(out.len, 210);
+	assert_int_equal(fr->nused, 0);
+	/* Malformed and oversized packets are refused as by frag_rx_input. */
+	len = mk(9, 4, 90, 1000, 0);
+	assert_int_equal(frag_rx_input_out(fr, pkt, len - 1, 4, &out),
+	    -EBADMSG);
+	assert_int_equal(out.len, 210);
+	/* out full: msg 4 is kept in a slot instead, and released when out
+	 * has room. */
+	buf_init(&small, 10);
+	assert_int_equal(frag_rx_input_out(fr, pkt, len, 4, &small), 0);
+	assert_int_equal(small.len, 0);
+	assert_int_equal(fr->nused, 1);
+	assert_int_equal(frag_rx_release(fr, 4, &out), 0);
+	assert_int_equal(check_frames(&out, sizes, msgs), 4);
+	assert_true(fr->st.frames == 4 && fr->st.duplicates == 1 &&
+	    fr->st.malformed == 1 && fr->st.lost == 0);
+	buf_free(&small);
+	/* A fragment of a larger frame is never delivered alone. */
+	len = mk(9, 5, 100, 40, 0);
+	assert_int_equal(frag_rx_input_out(fr, pkt, len, 5, &out), 0);
+	assert_int_equal(out.len, 300);
+	assert_int_equal(fr->nused, 1);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -442,6 +499,7 @@ main(void)
 		T(test_window),
 		T(test_stuck),
 		T(test_heartbeat_window),
+		T(test_direct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
