@@ -8,26 +8,56 @@
 #    build/bench/eth_bench: the libpcap floor (pcap_inject of 1,414-byte
 #    frames, one send() each, nothing received), then ferry frames of 1 KiB
 #    and 64 KiB payloads, sender and receiver in two processes, a seal
-#    every 64 frames: frames/s and payload MB/s delivered, link packets/s.
+#    every 64 frames: frames/s and payload MB/s delivered, link packets/s,
+#    and each as a percentage of the floor measured just before (ETH_RUNS
+#    rounds, default 3: the machine is shared, single runs vary).
 # 2. outer and inner in two namespaces over eth: (tests/e2e/lib.sh,
 #    E2E_ETH=1), wrk run in outer's namespace: bill.query and
 #    payment.record at 16 connections.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 DURATION=${1:-10}
+RUNS=${ETH_RUNS:-3}
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/eth.sh: needs root (namespaces, packet sockets)" >&2; exit 1; }
 make -s -C "$ROOT" build/bench/eth_bench || exit 1
 EB=$ROOT/build/bench/eth_bench
 
+# pct: appends to each ferry line what it carried as a share of the floor
+# measured before it: frames/s and link packets/s against the floor's
+# frames/s, payload MB/s against the floor's MB/s.
+pct()
+{
+	awk '/pcap_inject alone:/ {
+		for (i = 1; i <= NF; i++) {
+			if ($i == "frames/s,") ff = $(i - 1)
+			if ($i == "MB/s") fm = $(i - 1)
+		}
+		print; next
+	}
+	/delivered/ && ff > 0 {
+		f = $0; sub(/.*delivered [0-9]+ \(/, "", f); split(f, a, " ")
+		l = $0; sub(/.*link packets /, "", l); sub(/\/s.*/, "", l)
+		printf "%s\n%10s= of the floor: frames/s %.0f%%, payload MB/s " \
+		    "%.0f%%, link packets/s %.0f%%\n", $0, "",
+		    100 * a[1] / ff, 100 * a[3] / fm, 100 * l / ff
+		next
+	}
+	{ print }'
+}
+
 echo
-echo "eth: ferry frames on a veth pair (two processes, MTU 1500)"
+echo "eth: ferry frames on a veth pair (two processes, MTU 1500; ETH_RUNS=$RUNS runs each)"
+echo "(the floor has no receiver; here the sender's core also runs the"
+echo " receiving side's kernel path, which on two hosts the other one does)"
 unshare -n sh -c "ip link add ea type veth peer name eb &&
     ip link set ea up && ip link set eb up &&
-    $EB raw ea 1414 500000;
-    $EB ea eb 1024 200000;
-    $EB ea eb 65536 5000;
-    $EB ea eb 1024 200000 2; true"
+    for i in \$(seq $RUNS); do
+	$EB raw ea 1414 500000;
+	$EB ea eb 1024 200000;
+	$EB ea eb 65536 5000;
+    done;
+    $EB ea eb 1024 200000 2; true" | pct
 
 # --- end to end ------------------------------------------------------------------
 

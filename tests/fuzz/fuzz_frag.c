@@ -5,8 +5,9 @@
 /*
  * The input is a run of records: a 1-byte time step (in ms), a 2-byte
  * little-endian length, then that many bytes of one link packet (after the
- * Ethernet header). Each packet goes to frag_decode and frag_rx_input, and
- * frag_rx_release runs after it. Checked: a decoded header re-encodes to
+ * Ethernet header). Each packet goes to frag_decode and to frag_rx_input,
+ * or, every other record, to frag_rx_input_out (a frame whole in one packet
+ * straight to out), and frag_rx_release runs after it. Checked: a decoded header re-encodes to
  * the same 32 bytes; a data fragment has data and a heartbeat none; the
  * held bytes never pass FRAG_BYTES_MAX; release never fails; everything
  * times out in the end and nothing leaks.
@@ -31,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	const uint8_t	*d;
 	uint8_t		 hdr[FRAG_HDR_LEN];
 	uint64_t	 now = 1000000000ULL;
-	size_t		 off = 0, n;
+	size_t		 off = 0, n, k = 0;
 	int		 r;
 
 	frag_rx_init(&fr, 50 * 1000000ULL);
@@ -50,7 +51,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				abort();
 		} else if (r != -EBADMSG && r != -E2BIG)
 			abort();
-		(void)frag_rx_input(&fr, data + off, n, now);
+		if (++k % 2 == 0)
+			(void)frag_rx_input(&fr, data + off, n, now);
+		else
+			(void)frag_rx_input_out(&fr, data + off, n, now, &out);
 		if (fr.bytes > FRAG_BYTES_MAX)
 			abort();
 		if (frag_rx_release(&fr, now, &out) != 0)
