@@ -28,6 +28,8 @@
 #define ETH_MTU_MAX	9000
 #define ETH_RX_BUFFER	(16 * 1024 * 1024)	/* the kernel ring */
 #define ETH_RX_BURST	1024		/* link packets per pcap_dispatch */
+#define ETH_RX_BUSY	64		/* link packets a ms: a stream */
+#define ETH_RX_POLL_NS	200000ULL	/* a stream is read this often */
 #define ETH_TX_BATCH	64		/* link packets per sendmmsg */
 #define ETH_TX_NONE	UINT32_MAX	/* a queued heartbeat: no frame */
 #define ETH_OUT_MAX	(2 * FRAME_LEN_MAX)	/* reassembled, not yet read */
@@ -75,6 +77,9 @@ struct eth {
 	/* RX */
 	struct frag_rx		*fr;
 	uint64_t		 armed_ns;	/* the timer's expiry; 0: none */
+	uint64_t		 win_ns;	/* this count of packets began */
+	uint64_t		 win_pkts;
+	int			 busy;		/* a stream: read on the timer */
 	struct buf		 out;
 	size_t			 out_off;
 };
@@ -557,7 +562,10 @@ eth_arm(struct eth *e, uint64_t now)
 	struct itimerspec	 its;
 	uint64_t		 d;
 
-	if ((d = frag_rx_deadline(e->fr)) == 0)
+	d = frag_rx_deadline(e->fr);
+	if (e->busy && (d == 0 || d > now + ETH_RX_POLL_NS))
+		d = now + ETH_RX_POLL_NS;
+	if (d == 0)
 		return;		/* armed or not: nothing would time out */
 	if (e->armed_ns != 0 && e->armed_ns <= d && d > now)
 		return;
@@ -567,6 +575,35 @@ eth_arm(struct eth *e, uint64_t now)
 	/* A deadline already past fires at once. */
 	if (timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
 		e->armed_ns = d;
+}
+
+/*
+ * Interrupt coalescing. A packet socket wakes its reader for every packet;
+ * while packets stream in (ETH_RX_BUSY a ms or more, measured over a ms or
+ * more) that costs both ends more than the packets: the packet socket then
+ * leaves the epoll set and the timer reads the ring every ETH_RX_POLL_NS
+ * (the 16 MiB ring holds far more than that brings). Anything slower, an
+ * exchange or a heartbeat, wakes the reader at once as before.
+ */
+static void
+eth_rx_mode(struct eth *e, int n, uint64_t now)
+{
+	struct epoll_event	 ev;
+	int			 busy;
+
+	e->win_pkts += (uint64_t)n;
+	if (now - e->win_ns < 1000000ULL)
+		return;
+	busy = e->win_pkts * 1000000ULL >= ETH_RX_BUSY * (now - e->win_ns);
+	e->win_ns = now;
+	e->win_pkts = 0;
+	if (busy == e->busy)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = busy ? 0 : EPOLLIN;
+	ev.data.fd = e->pfd;
+	if (epoll_ctl(e->efd, EPOLL_CTL_MOD, e->pfd, &ev) == 0)
+		e->busy = busy;
 }
 
 static int
@@ -592,6 +629,7 @@ eth_recv(struct transport *t, uint8_t *p, size_t len, size_t *ret_n)
 		if (r == PCAP_ERROR)
 			return -EIO;
 		now = eth_now();
+		eth_rx_mode(e, r, now);
 		if ((r = frag_rx_release(e->fr, now, &e->out)) != 0)
 			return r;
 		eth_arm(e, now);

@@ -2,6 +2,8 @@
 /* Copyright (c) 2026 The isogate authors */
 /* Unit tests for the eth: transport on a veth pair in a private network namespace (needs root, as CI has). */
 
+#include <sys/wait.h>
+
 #include <sched.h>
 #include <poll.h>
 
@@ -260,6 +262,49 @@ test_link_down(void **state)
 	chan_rx_close(rx);
 }
 
+/*
+ * A stream (the sender paced at 200,000 link packets/s, far above what
+ * counts as one) then, after a pause, a single frame: the receiver reads
+ * the stream on its timer rather than per packet, and must come back to
+ * waking per packet when the stream ends, or the last frame would wait
+ * for nothing. The sender is a child process, so that the receiver reads
+ * while it sends.
+ */
+static void
+test_stream_then_one(void **state)
+{
+	struct ferry_link	 l = { .rate = 200000 };
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+	pid_t			 pid;
+	int			 status;
+
+	(void)state;
+	rx = eth_rx("eb");
+	if ((pid = fork()) == 0) {
+		tx = eth_tx("ea", &l);
+		send_n(tx, 1, 5000);
+		if (chan_tx_flush(tx) != 0)
+			_exit(1);
+		usleep(300000);
+		send_n(tx, 5001, 1);
+		if (chan_tx_flush(tx) != 0)
+			_exit(1);
+		chan_tx_close(tx);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	pump(rx, 5001);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(nev, 5001);
+	expect_frames(0, 1, 5001, CHAN_OK);
+	chan_rx_stats(rx, &st);
+	assert_true(st.delivered == 5001 && st.lost == 0);
+	chan_rx_close(rx);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -297,6 +342,7 @@ main(void)
 		T(test_restart),
 		T(test_resume),
 		T(test_link_down),
+		T(test_stream_then_one),
 		T(test_open_errors),
 	};
 
