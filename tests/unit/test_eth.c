@@ -74,14 +74,28 @@ pump(struct chan_rx *rx, size_t want)
 	}
 }
 
+/* Sends n frames of size bytes as msg-first... */
+static void
+send_big(struct chan_tx *tx, int first, int n, size_t size)
+{
+	static char	 big[200000];
+	int		 i;
+
+	assert_true(size <= sizeof(big));
+	for (i = first; i < first + n; i++) {
+		memset(big, 'a' + i % 26, size);
+		snprintf(big, 16, "msg-%d", i);
+		assert_int_equal(chan_tx_send(tx, FRAME_ONEWAY, NULL, "p", "t",
+		    big, size), 0);
+	}
+}
+
 static void
 test_small_and_fragmented(void **state)
 {
-	static char		 big[200000];
 	struct chan_tx		*tx;
 	struct chan_rx		*rx;
 	struct chan_rx_stats	 st;
-	int			 i;
 
 	(void)state;
 	rx = eth_rx("eb");
@@ -92,12 +106,7 @@ test_small_and_fragmented(void **state)
 	assert_int_equal(nev, 50);
 	expect_frames(0, 1, 50, CHAN_OK);
 	/* 200 kB frames: 137 fragments each at MTU 1500. */
-	for (i = 0; i < 5; i++) {
-		memset(big, 'a' + i, sizeof(big));
-		snprintf(big, 16, "msg-%d", 100 + i);
-		assert_int_equal(chan_tx_send(tx, FRAME_ONEWAY, NULL, "p", "t",
-		    big, sizeof(big)), 0);
-	}
+	send_big(tx, 100, 5, 200000);
 	assert_int_equal(chan_tx_flush(tx), 0);
 	pump(rx, 55);
 	assert_int_equal(nev, 55);
@@ -166,21 +175,6 @@ test_restart(void **state)
 	chan_rx_close(rx);
 }
 
-/* Sends 40 frames of 20 kB (14 link packets each) as msg-first... */
-static void
-send_big(struct chan_tx *tx, int first)
-{
-	static char	 big[20000];
-	int		 i;
-
-	for (i = first; i < first + 40; i++) {
-		memset(big, 'a' + i % 26, sizeof(big));
-		snprintf(big, 16, "msg-%d", i);
-		assert_int_equal(chan_tx_send(tx, FRAME_ONEWAY, NULL, "p", "t",
-		    big, sizeof(big)), 0);
-	}
-}
-
 /*
  * A link that refuses packets for a while (a token bucket on ea drops
  * what does not fit: ENOBUFS, a batch cut short): the sender says
@@ -200,7 +194,7 @@ test_resume(void **state)
 	    "burst 4000 limit 8000"), 0);
 	rx = eth_rx("eb");
 	tx = eth_tx("ea", NULL);
-	send_big(tx, 1);
+	send_big(tx, 1, 40, 20000);	/* 14 link packets each */
 	while ((r = chan_tx_flush(tx)) == -EAGAIN && again++ < 100000) {
 		usleep(100);
 		assert_int_equal(chan_rx_read(rx, collect, NULL), 0);
@@ -241,7 +235,7 @@ test_link_down(void **state)
 	pump(rx, 5);
 	assert_int_equal(nev, 5);
 	assert_int_equal(system("ip link set ea down"), 0);
-	send_big(tx, 6);
+	send_big(tx, 6, 40, 20000);
 	assert_int_equal(chan_tx_flush(tx), -EPIPE);
 	assert_int_equal(chan_tx_flush(tx), -ENOTCONN);
 	assert_int_equal(system("ip link set ea up"), 0);
