@@ -853,6 +853,7 @@ exec_commit(struct exec *e)
 	/* Durable now (synchronous=FULL): only now may acks leave. */
 	for (i = 0; i < e->npending; i++) {
 		result_init(&res);
+		res.duplicate = e->pending[i].duplicate;
 		res.payload = e->pending[i].duplicate ?
 		    strdup("{\"status\":\"duplicate\"}") :
 		    strdup("{\"status\":\"applied\"}");

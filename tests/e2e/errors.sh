@@ -154,9 +154,10 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 post bill.query "$bill"
-check_error "bill.query while inner is stopped" 503 unavailable
+check_error "bill.query while inner is stopped" 503 unavailable "" inner_silent
 post payment.record '{"payment_id":"PAY2026E2E0000004","customer_id":"0000000042","amount_cents":5,"paid_at":"2026-03-15T10:00:00Z"}'
-check_error "payment.record while inner is stopped" 503 unavailable
+check_error "payment.record while inner is stopped" 503 unavailable "" \
+    inner_silent
 check "outer is still running" alive outer
 
 start_inner

@@ -73,8 +73,22 @@ test_oneway(void **state)
 	assert_string_equal(jstr(audit_nth(lines, 1), "id"),
 	    "21212121212121212121212121212121");
 	assert_null(json_object_get(audit_nth(lines, 1), "rows"));
-	check_audit(audit_nth(lines, 4), "execute", "allow", NULL, NULL);
+	/* A repeat is on record as one, acked again, applied once. */
+	check_audit(audit_nth(lines, 2), "execute", "allow", "duplicate",
+	    NULL);
+	assert_string_equal(jstr(audit_nth(lines, 2), "id"),
+	    "21212121212121212121212121212121");
+	check_audit(audit_nth(lines, 3), "execute", "allow", NULL, NULL);
+	check_audit(audit_nth(lines, 4), "execute", "allow", "duplicate",
+	    NULL);
 	json_decref(lines);
+	/* Each repeat's ack went under a seal of its own (sent 2 and 4):
+	 * sealed before it and right after it, nothing else. */
+	assert_int_equal(nseals, 4);
+	assert_int_equal(seals_at[0], 2);
+	assert_int_equal(seals_at[1], 3);
+	assert_int_equal(seals_at[2], 4);
+	assert_int_equal(seals_at[3], 5);
 }
 
 static void
