@@ -142,6 +142,17 @@ deliver_tracked(const struct outer *o, const uint8_t id[ID_LEN])
 	return deliver_find(o->dl, id) != NULL;
 }
 
+int
+deliver_differs(const struct outer *o, const uint8_t id[ID_LEN],
+    const char *payload, size_t len)
+{
+	const struct unacked	*u;
+
+	if ((u = deliver_find(o->dl, id)) == NULL)
+		return 0;
+	return u->len != len || memcmp(u->payload, payload, len) != 0;
+}
+
 void
 deliver_untrack(struct outer *o, const uint8_t id[ID_LEN])
 {

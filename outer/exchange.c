@@ -371,6 +371,18 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		return;
 	}
 	durable = m->oneway && chan_tx_durable(o->tx);
+	/* A key names one message: reused for another body while outer
+	 * still holds the first, it is refused here (inner refuses it
+	 * later, by the digest it keeps with each applied id). */
+	if (req->has_idem && m->oneway && (deliver_differs(o, req->id, canon,
+	    clen) || ((ex = pending_find(o, req->id)) != NULL &&
+	    ex->payload != NULL && (ex->payload_len != clen ||
+	    memcmp(ex->payload, canon, clen) != 0)))) {
+		deny(o, c, req->id, m->name, 422, "idempotency_mismatch",
+		    "this Idempotency-Key was used for another message",
+		    NULL);
+		goto out;
+	}
 	if (durable && deliver_tracked(o, req->id)) {
 		/* An Idempotency-Key retry of a one-way already on disk:
 		 * the first answer again, nothing sent twice (also while
@@ -745,6 +757,16 @@ exchange_frame(void *arg, const struct frame *f, int verdict)
 	switch (f->kind) {
 	case FRAME_REJECT:
 		exchange_reject_reason(f, reason, sizeof(reason));
+		if (strcmp(reason, "idempotency_mismatch") == 0) {
+			/* The client's mistake, as when outer sees it. */
+			finish(ex, 422, reason, -1);
+			if (ex->conn != NULL)
+				conn_error(ex->conn, 422, ex->id, reason,
+				    "this Idempotency-Key was used for "
+				    "another message", NULL);
+			exchange_free(ex);
+			return;
+		}
 		answer_rejected(ex, reason,
 		    "the intranet side refused the message");
 		return;

@@ -171,6 +171,10 @@ int	 deliver_alive(const struct outer *);
 int	 deliver_room(const struct outer *, size_t len);
 /* 1 when the id is a tracked (unacked) one-way. */
 int	 deliver_tracked(const struct outer *, const uint8_t id[ID_LEN]);
+/* 1 when the id is tracked with another payload than this one (an
+ * Idempotency-Key used again for another message). */
+int	 deliver_differs(const struct outer *, const uint8_t id[ID_LEN],
+	    const char *payload, size_t len);
 /* Its exchange ended (answered, timed out, failed): on a non-durable
  * ferry the one-way is tried no more. */
 void	 deliver_untrack(struct outer *, const uint8_t id[ID_LEN]);

@@ -98,6 +98,10 @@ is "while inner is silent, a retry of the keyed one-way on disk: 202, same id" \
     "$STATUS $XID" "202 $keyed"
 check_audit "outer journals it as an idempotent retry" outer \
     ".id == \"$keyed\" and .event == \"request\" and .reason == \"idempotent_retry\""
+post iotcard.usage '{"iccid":"89860000000000000778","day":"2026-03-20","bytes_used":1,"status":"active"}' \
+    --interface "$CMIOT" -H 'Idempotency-Key: spool-probe-1'
+check_error "the same key for another body while the first is held: 422" \
+    422 idempotency_mismatch
 
 start_inner
 for ((i = 0; i < 75; i++)); do
