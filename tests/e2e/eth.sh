@@ -55,7 +55,11 @@ if [ $# = 0 ]; then
 	E2E_DRIVER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/isogate-eth.XXXXXX") || exit 2
 	trap 'rm -rf "$E2E_DRIVER_DIR"' EXIT
 	E2E_DRIVER_FAIL=0
+	# The exchange core's end-to-end suite, whole, over eth:.
 	run_case core E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/exchange.sh"
+	run_case errors E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/errors.sh"
+	run_case audit E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/audit.sh"
+	run_case hostile E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/hostile.sh"
 	run_case twoway-1 E2E_ETH=1 \
 	    E2E_ETH_RELAY="--drop 1 --dup 2 --reorder 2 --seed 11" \
 	    E2E_POLICY_SED="$LOSS_TIMEOUT" -- "$0" case twoway "$N"
