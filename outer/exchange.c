@@ -298,7 +298,8 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 		    "request rate over the peer's limit", NULL);
 		return 429;
 	}
-	if (o->peer_pending[peer - o->policy->peers] >= o->lim.peer_pending) {
+	if (o->peer_pending[peer - o->policy->peers] >= (peer->pending ?
+	    peer->pending : o->lim.peer_pending)) {
 		req->keepalive = keepalive && skippable(o, req);
 		deny(o, c, req->id, NULL, 429, "pending_limit",
 		    "the peer has too many exchanges in flight", NULL);
