@@ -591,7 +591,8 @@ eth_rx_mode(struct eth *e, int n, uint64_t now)
 	struct epoll_event	 ev;
 	int			 busy;
 
-	e->win_pkts += (uint64_t)n;
+	if (n > 0)
+		e->win_pkts += (uint64_t)n;
 	if (now - e->win_ns < 1000000ULL)
 		return;
 	busy = e->win_pkts * 1000000ULL >= ETH_RX_BUSY * (now - e->win_ns);
@@ -599,10 +600,13 @@ eth_rx_mode(struct eth *e, int n, uint64_t now)
 	e->win_pkts = 0;
 	if (busy == e->busy)
 		return;
+	/* Out of the set altogether, not only deaf: the kernel then finds
+	 * nobody to wake at each packet. */
 	memset(&ev, 0, sizeof(ev));
-	ev.events = busy ? 0 : EPOLLIN;
+	ev.events = EPOLLIN;
 	ev.data.fd = e->pfd;
-	if (epoll_ctl(e->efd, EPOLL_CTL_MOD, e->pfd, &ev) == 0)
+	if (epoll_ctl(e->efd, busy ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, e->pfd,
+	    &ev) == 0)
 		e->busy = busy;
 }
 
