@@ -57,9 +57,7 @@ static const int sandbox_common[] = {
 	SCMP_SYS(sched_yield), SCMP_SYS(restart_syscall),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 	/* eth: the receiver's reorder timer (its pcap socket, epoll and
-	 * timerfd are made before the filter); the sender's batches of link
-	 * packets on the pcap socket it holds. */
-	SCMP_SYS(sendmmsg),
+	 * timerfd are made before the filter). */
 	SCMP_SYS(timerfd_settime),
 	/* The spool ferry lists its directory (ferry/spool.c). */
 	SCMP_SYS(getdents64),
@@ -85,6 +83,7 @@ static const int sandbox_outer[] = {
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	SCMP_SYS(shutdown), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
 	SCMP_SYS(sendto), SCMP_SYS(sendmsg),
+	SCMP_SYS(sendmmsg),	/* the eth: sender's batches of link packets */
 };
 
 /* outer's guard process: its netlink socket and a socket to outer. */
@@ -94,10 +93,11 @@ static const int sandbox_guard[] = {
 };
 
 /* inner: its database and the ferry ends only: no listening, no accept.
- * sendto serves the audit's syslog copy on the datagram socket it holds;
- * with no socket(2), it reaches nothing else. */
+ * sendto serves the audit's syslog copy on the datagram socket it holds,
+ * sendmmsg the eth: sender's batches (two-way) on its packet socket; with
+ * no socket(2), it reaches nothing else. */
 static const int sandbox_inner[] = {
-	SCMP_SYS(flock), SCMP_SYS(sendto),
+	SCMP_SYS(flock), SCMP_SYS(sendto), SCMP_SYS(sendmmsg),
 };
 
 int

@@ -519,7 +519,6 @@ eth_send(struct transport *t, const uint8_t *p, size_t len, size_t *ret_n)
 	return 0;
 }
 
-
 static void
 eth_packet(u_char *arg, const struct pcap_pkthdr *ph, const u_char *bytes)
 {

@@ -82,6 +82,17 @@ do_accept(void)
 	    0 : 1;
 }
 
+/* The eth: sender's batches: allowed to outer and inner (EBADF on a bad
+ * descriptor), not to the guard. */
+static int
+do_sendmmsg(void)
+{
+	struct mmsghdr	 mh;
+
+	memset(&mh, 0, sizeof(mh));
+	return sendmmsg(-1, &mh, 1, 0) == -1 && errno == EBADF ? 0 : 1;
+}
+
 static int
 do_files(void)
 {
@@ -134,6 +145,7 @@ test_outer_filter(void **state)
 	assert_sigsys(in_child(SANDBOX_OUTER, do_socket));
 	assert_sigsys(in_child(SANDBOX_OUTER, do_execve));
 	assert_exit0(in_child(SANDBOX_OUTER, do_accept));
+	assert_exit0(in_child(SANDBOX_OUTER, do_sendmmsg));
 	assert_exit0(in_child(SANDBOX_OUTER, do_files));
 	assert_sigsys(in_child(SANDBOX_OUTER, do_ioctl_other));
 	assert_sigsys(in_child(SANDBOX_OUTER, do_mknod_chr));
@@ -148,6 +160,7 @@ test_inner_filter(void **state)
 	assert_sigsys(in_child(SANDBOX_INNER, do_execve));
 	/* inner accepts nothing, not even on a descriptor it holds. */
 	assert_sigsys(in_child(SANDBOX_INNER, do_accept));
+	assert_exit0(in_child(SANDBOX_INNER, do_sendmmsg));
 	assert_exit0(in_child(SANDBOX_INNER, do_files));
 }
 
@@ -158,6 +171,7 @@ test_guard_filter(void **state)
 	assert_sigsys(in_child(SANDBOX_GUARD, do_socket));
 	assert_sigsys(in_child(SANDBOX_GUARD, do_execve));
 	assert_sigsys(in_child(SANDBOX_GUARD, do_accept));
+	assert_sigsys(in_child(SANDBOX_GUARD, do_sendmmsg));
 	/* Without a filter the same calls do not kill. */
 	assert_true(WIFEXITED(in_child(-1, do_socket)));
 }
