@@ -252,10 +252,13 @@ daemon_beat_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	d->ticks++;
 	/* A quiet outer gets one heartbeat in ten: a stopped reader must
-	 * not find thousands of them in its spool. */
+	 * not find thousands of them in its spool. Nothing piles up on a
+	 * FIFO or a link, where a quiet outer may only be an unlucky one
+	 * (its beats lost): every beat goes. */
 	if (mono_ms() - d->in.beat_heard_ms <=
 	    (uint64_t)INNER_SILENT_BEATS * d->in.beat_ms ||
-	    d->ticks % 10 == 0)
+	    d->ticks % 10 == 0 ||
+	    (d->tx != NULL && !chan_tx_durable(d->tx)))
 		daemon_beat(d);
 }
 

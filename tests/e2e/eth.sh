@@ -179,17 +179,22 @@ case_twoway()
 	    relay_impaired
 	diag "outer retransmissions: $(audit_lines outer '.event == "retransmit"' |
 	    jq -r .reason | sort | uniq -c | tr '\n' ' '); inner repeats: $(audit_lines inner '.event == "execute" and .reason == "duplicate"' | wc -l); frames lost: $(link_total frames_lost)"
-	# What the link lost came back: each loss inner saw was repaired by
-	# a retransmission, every one on record with the id it carried.
-	if [ "$(link_total frames_lost)" -gt 0 ]; then
-		check "outer sent again what the link lost (retransmit records)" \
-		    audit_has outer '.event == "retransmit" and .decision == "allow"'
-		check "every retransmission names a posted message's id" \
-		    eval '[ "$(audit_lines outer ".event == \"retransmit\"" |
-		    jq -r .id | sort -u | comm -23 - <(audit_lines outer \
-		    ".event == \"request\" and .type == \"iotcard.usage\"" |
-		    jq -r .id | sort -u) | wc -l)" = 0 ]'
-	fi
+	# What the link spoiled came back: every one-way inner refused as
+	# spoiled on the way (bad_seal, unsealed: its seal or a frame beside
+	# it lost) was sent again by outer, on record with its id.
+	audit_lines inner '.event == "frame" and .type == "iotcard.usage" and (.reason == "bad_seal" or .reason == "unsealed")' |
+	    jq -r .id | sort -u >"$E2E_DIR/spoiled"
+	audit_lines outer '.event == "retransmit" and .decision == "allow"' |
+	    jq -r .id | sort -u >"$E2E_DIR/resent"
+	diag "one-ways spoiled on the way: $(wc -l <"$E2E_DIR/spoiled"), sent again: $(wc -l <"$E2E_DIR/resent")"
+	is "every one-way spoiled on the way was sent again (retransmit, same id)" \
+	    "$(comm -23 "$E2E_DIR/spoiled" "$E2E_DIR/resent" | wc -l)" 0
+	check "every retransmission names a posted message's id" \
+	    eval '[ "$(comm -23 "$E2E_DIR/resent" <(audit_lines outer \
+	    ".event == \"request\" and .type == \"iotcard.usage\"" |
+	    jq -r .id | sort -u) | wc -l)" = 0 ]'
+	is "outer never counted inner silent (its acks show it alive)" \
+	    "$(audit_lines outer '.event == "liveness" and .decision == "deny"' | wc -l)" 0
 	check "repeats inner recognised are on record as duplicates" \
 	    eval '[ "$(audit_lines inner ".event == \"execute\" and .type == \"iotcard.usage\" and .decision == \"allow\" and .reason != \"duplicate\"" |
 	    wc -l)" = "$N" ]'
