@@ -86,6 +86,24 @@ pump(struct chan_rx *rx, size_t want)
 	}
 }
 
+/* A raw packet socket on ifname for the link's EtherType. */
+static int
+raw_socket(const char *ifname)
+{
+	struct sockaddr_ll	 sll;
+	int			 fd;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_FERRY_TYPE));
+	assert_true(fd >= 0);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_FERRY_TYPE);
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	assert_true(sll.sll_ifindex > 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return fd;
+}
+
 static void
 test_small_and_fragmented(void **state)
 {
@@ -134,7 +152,18 @@ test_copies_and_rate(void **state)
 	struct chan_rx		*rx;
 	struct chan_rx_stats	 st;
 
+	static uint8_t		 seen[32][3][2048];
+	uint8_t			 p[2048];
+	struct frag_hdr		 h;
+	const uint8_t		*d;
+	size_t			 ncopies[32];
+	ssize_t			 n;
+	int			 sn;
+	unsigned		 i, c;
+
 	(void)state;
+	memset(ncopies, 0, sizeof(ncopies));
+	sn = raw_socket("eb");
 	rx = eth_rx("eb");
 	tx = eth_tx("ea", &l);
 	send_n(tx, 1, 30);
@@ -145,6 +174,22 @@ test_copies_and_rate(void **state)
 	chan_rx_stats(rx, &st);
 	/* 31 frames (30 and a seal) and one heartbeat... each frame thrice. */
 	assert_true(st.link.duplicates == 62);
+	/* The copies are the same bytes, tag and all: one tag per packet. */
+	while ((n = recv(sn, p, sizeof(p), MSG_DONTWAIT)) > 14) {
+		if (frag_decode(p + 14, (size_t)n - 14, &h, &d) != 0 ||
+		    h.type != FRAG_DATA || h.msg > 31)
+			continue;
+		assert_true((size_t)n - 14 <= sizeof(seen[0][0]));
+		c = (unsigned)ncopies[h.msg]++;
+		assert_true(c < 3);
+		memcpy(seen[h.msg][c], p + 14, (size_t)n - 14);
+	}
+	close(sn);
+	for (i = 1; i <= 31; i++) {
+		assert_int_equal(ncopies[i], 3);
+		assert_memory_equal(seen[i][0], seen[i][1], sizeof(seen[i][0]));
+		assert_memory_equal(seen[i][0], seen[i][2], sizeof(seen[i][0]));
+	}
 	chan_tx_close(tx);
 	chan_rx_close(rx);
 }
@@ -203,24 +248,6 @@ test_open_errors(void **state)
 	l.timeout_ms = FERRY_LINK_TIMEOUT_MAX + 1;
 	assert_int_equal(chan_tx_configure(tx, &l), -EINVAL);
 	chan_tx_close(tx);
-}
-
-/* A raw packet socket on ifname for the link's EtherType. */
-static int
-raw_socket(const char *ifname)
-{
-	struct sockaddr_ll	 sll;
-	int			 fd;
-
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_FERRY_TYPE));
-	assert_true(fd >= 0);
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_FERRY_TYPE);
-	sll.sll_ifindex = (int)if_nametoindex(ifname);
-	assert_true(sll.sll_ifindex > 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
-	return fd;
 }
 
 /* The session and highest msg of the genuine packets sniff has heard. */
