@@ -182,7 +182,7 @@ chan_tx_durable(const struct chan_tx *tx)
 }
 
 /* Appends a seal over the unsealed frames; the room for it is reserved. */
-static int
+int
 chan_tx_seal(struct chan_tx *tx)
 {
 	struct seal	 s;

@@ -228,6 +228,11 @@ int	 chan_tx_fd(const struct chan_tx *);	/* -1 when not connected */
 int	 chan_tx_send(struct chan_tx *, uint8_t kind, const uint8_t id[ID_LEN],
 	    const char *peer, const char *type, const void *payload,
 	    size_t len);
+/* Seals the frames queued so far now, without writing: a frame between
+ * two such calls travels under a seal of its own, which a loss elsewhere
+ * on a lossy link cannot take down with it (retransmissions). 0 or
+ * -errno (the frames stay unsealed until the next try). */
+int	 chan_tx_seal(struct chan_tx *);
 /* Seals and writes. 0 when all is written, -EAGAIN when bytes remain
  * (wait for the fd to be writable), -EPIPE when the receiver went away
  * (the channel is disconnected and its unsent frames dropped). */

@@ -195,7 +195,7 @@ exec_check(struct exec *e, const struct statement *st,
 static int
 exec_setup(struct exec *e, const char *path, struct buf *errs)
 {
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st = NULL, *probe = NULL;
 	const char	*mode;
 	int		 r = -EIO;
 
@@ -219,10 +219,20 @@ exec_setup(struct exec *e, const char *path, struct buf *errs)
 	if (sqlite3_exec(e->db, "PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON;"
 	    "CREATE TABLE IF NOT EXISTS isogate_applied("
-	    "id TEXT PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL);"
+	    "id TEXT PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, "
+	    "digest TEXT);"
 	    "CREATE INDEX IF NOT EXISTS isogate_applied_at "
 	    "ON isogate_applied(at)",
 	    NULL, NULL, NULL) != SQLITE_OK) {
+		errorf(errs, "database %s: %s", path, sqlite3_errmsg(e->db));
+		goto out;
+	}
+	/* A table from before the payload digest: the column is added; the
+	 * ids it holds match any body (their digest is unknown). */
+	if (sqlite3_prepare_v2(e->db, "SELECT digest FROM isogate_applied "
+	    "LIMIT 0", -1, &probe, NULL) != SQLITE_OK && sqlite3_exec(e->db,
+	    "ALTER TABLE isogate_applied ADD COLUMN digest TEXT", NULL, NULL,
+	    NULL) != SQLITE_OK) {
 		errorf(errs, "database %s: %s", path, sqlite3_errmsg(e->db));
 		goto out;
 	}
@@ -234,10 +244,10 @@ exec_setup(struct exec *e, const char *path, struct buf *errs)
 	    exec_prepare(e->db, "RELEASE isogate_job", &e->release) != 0 ||
 	    exec_prepare(e->db, "ROLLBACK TO isogate_job",
 	    &e->rollback_to) != 0 ||
-	    exec_prepare(e->db, "SELECT 1 FROM isogate_applied WHERE id = ?1",
-	    &e->applied_find) != 0 ||
-	    exec_prepare(e->db, "INSERT INTO isogate_applied(id, type, at) "
-	    "VALUES (?1, ?2, ?3)", &e->applied_insert) != 0 ||
+	    exec_prepare(e->db, "SELECT digest FROM isogate_applied "
+	    "WHERE id = ?1", &e->applied_find) != 0 ||
+	    exec_prepare(e->db, "INSERT INTO isogate_applied(id, type, at, "
+	    "digest) VALUES (?1, ?2, ?3, ?4)", &e->applied_insert) != 0 ||
 	    exec_prepare(e->db, "DELETE FROM isogate_applied WHERE at < ?1",
 	    &e->applied_prune) != 0) {
 		errorf(errs, "database %s: %s", path, sqlite3_errmsg(e->db));
@@ -245,6 +255,7 @@ exec_setup(struct exec *e, const char *path, struct buf *errs)
 	}
 	r = 0;
  out:
+	sqlite3_finalize(probe);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -659,22 +670,38 @@ exec_apply(struct exec *e, const struct exec_job *job, int *duplicate,
 {
 	const struct message	*m = job->msg;
 	struct exec_stmt	*es = exec_stmt_of(e, m);
+	const unsigned char	*was;
 	char			 idhex[ID_HEXLEN + 1];
-	int			 rc, dup = 0;
+	char			 dghex[2 * SHA256_LEN + 1];
+	int			 rc, dup = 0, other = 0;
 
 	*lost = 0;
 	hex_encode(job->id, ID_LEN, idhex);
+	hex_encode(job->digest, SHA256_LEN, dghex);
 	if ((rc = exec_step_done(e->savepoint)) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(e->applied_find, 1, idhex, ID_HEXLEN,
 	    SQLITE_STATIC);
 	rc = sqlite3_step(e->applied_find);
+	if (rc == SQLITE_ROW) {
+		dup = 1;
+		/* The same id with another body: an Idempotency-Key used
+		 * again for another message (NULL: applied before digests
+		 * were kept). */
+		was = sqlite3_column_text(e->applied_find, 0);
+		other = was != NULL && strcmp((const char *)was, dghex) != 0;
+	}
 	sqlite3_reset(e->applied_find);
 	sqlite3_clear_bindings(e->applied_find);
-	if (rc == SQLITE_ROW)
-		dup = 1;
-	else if (rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		goto fail;
+	if (other) {
+		result_deny(res, "idempotency_mismatch", NULL,
+		    "a message with this Idempotency-Key was applied with "
+		    "another body");
+		rc = SQLITE_OK;
+		goto undo;
+	}
 	if (!dup) {
 		if (exec_bind(es, m, job->req, res) != 0) {
 			sqlite3_clear_bindings(es->stmt);
@@ -693,6 +720,8 @@ exec_apply(struct exec *e, const struct exec_job *job, int *duplicate,
 		    SQLITE_STATIC);
 		sqlite3_bind_int64(e->applied_insert, 3, (sqlite3_int64)
 		    time(NULL));
+		sqlite3_bind_text(e->applied_insert, 4, dghex,
+		    2 * SHA256_LEN, SQLITE_STATIC);
 		rc = exec_step_done(e->applied_insert);
 		sqlite3_clear_bindings(e->applied_insert);
 		if (rc != SQLITE_OK)
@@ -853,6 +882,7 @@ exec_commit(struct exec *e)
 	/* Durable now (synchronous=FULL): only now may acks leave. */
 	for (i = 0; i < e->npending; i++) {
 		result_init(&res);
+		res.duplicate = e->pending[i].duplicate;
 		res.payload = e->pending[i].duplicate ?
 		    strdup("{\"status\":\"duplicate\"}") :
 		    strdup("{\"status\":\"applied\"}");

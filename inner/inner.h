@@ -47,6 +47,8 @@ struct exec_result {
 	char		*payload;	/* allowed: reply or ack payload */
 	size_t		 len;
 	int64_t		 rows;		/* rows in a reply, else -1 */
+	int		 duplicate;	/* a one-way applied before (its
+					 * id is in isogate_applied) */
 };
 
 /*
@@ -91,12 +93,16 @@ void	 exec_close(struct exec *);
 typedef int inner_send_fn(void *arg, uint8_t kind, const uint8_t id[ID_LEN],
 	    const char *peer, const char *type, const void *payload,
 	    size_t len);
+/* Seals what is queued so far (chan_tx_seal): the ack of a repeat goes
+ * under a seal of its own, as outer's retransmission came. */
+typedef int inner_seal_fn(void *arg);
 
 struct inner {
 	const struct policy	*pol;
 	struct audit		*audit;
 	struct exec		*exec;
 	inner_send_fn		*send;
+	inner_seal_fn		*seal;		/* NULL: none (tests) */
 	void			*send_arg;
 	uint64_t		 nallow;
 	uint64_t		 ndeny;

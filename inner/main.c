@@ -58,6 +58,15 @@ usage(void)
 	exit(2);
 }
 
+/* inner_seal_fn: seal what is queued on the outward channel. */
+static int
+daemon_seal(void *arg)
+{
+	struct daemon	*d = arg;
+
+	return d->tx != NULL ? chan_tx_seal(d->tx) : 0;
+}
+
 /* inner_send_fn: queue on the outward channel, or count the loss. */
 static int
 daemon_send(void *arg, uint8_t kind, const uint8_t id[ID_LEN],
@@ -193,6 +202,10 @@ daemon_link_report(struct daemon *d, int link)
 	if (d->rx == NULL)
 		return;
 	chan_rx_stats(d->rx, &st);
+	/* Frames lost on the way: outer hears the position now, not at the
+	 * next beat, and sends again what it lost. */
+	if (st.lost > d->seen.lost)
+		d->in.beat_now = 1;
 	daemon_link_audit(d, "frames_lost", st.lost, &d->seen.lost);
 	daemon_link_audit(d, "sender_restarted", st.restarts,
 	    &d->seen.restarts);
@@ -481,6 +494,7 @@ daemon_start(struct daemon *d, const char *path)
 
 	d->in.pol = d->pol;
 	d->in.send = daemon_send;
+	d->in.seal = daemon_seal;
 	d->in.send_arg = d;
 	if ((r = exec_open(d->pol, inner_done, &d->in, &exec,
 	    &errors)) != 0) {

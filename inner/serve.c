@@ -261,7 +261,9 @@ inner_done(void *arg, const struct exec_job *job,
 	rec.peer = job->peer;
 	rec.type = job->type;
 	rec.decision = res->reason == NULL ? "allow" : "deny";
-	rec.reason = res->reason;
+	/* A repeat is acked again, and on record as one: applied once. */
+	rec.reason = res->reason == NULL && res->duplicate ? "duplicate" :
+	    res->reason;
 	rec.field = res->field[0] != '\0' ? res->field : NULL;
 	rec.digest = job->digest;
 	rec.size = (int64_t)job->size;
@@ -285,10 +287,17 @@ inner_done(void *arg, const struct exec_job *job,
 		if (res->reason != NULL)
 			inner_reject(in, job->id, job->peer, job->type,
 			    res->reason, res->field, res->message);
-		else
+		else {
+			/* A repeat: its earlier ack was lost, maybe with a
+			 * seal that took others down; this one goes alone. */
+			if (res->duplicate && in->seal != NULL)
+				(void)in->seal(in->send_arg);
 			inner_send(in, job->msg->oneway ? FRAME_ACK :
 			    FRAME_REPLY, job->id, job->peer, job->type,
 			    res->payload, res->len);
+			if (res->duplicate && in->seal != NULL)
+				(void)in->seal(in->send_arg);
+		}
 	}
 	free(content);
 }

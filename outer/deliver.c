@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The isogate authors */
-/* One-way delivery on a durable ferry: unacked one-ways, retransmission, heartbeats, liveness, clock skew. */
+/* One-way delivery: unacked one-ways, retransmission (durable and lossy ferries), heartbeats, liveness, clock skew. */
 
 #include <sys/queue.h>
 
@@ -16,8 +16,12 @@
 #define DELIVER_SILENT_BEATS	3	/* heartbeats missed: inner silent */
 #define DELIVER_IDLE_EVERY	10	/* a silent peer gets 1 beat in 10 */
 #define DELIVER_RESEND_MAX	256	/* retransmissions per tick */
+#define DELIVER_SCAN_MAX	1024	/* entries looked at per tick */
+#define DELIVER_BACKOFF_MAX	2	/* the wait doubles twice at most */
+#define DELIVER_RESEND_LINK	250	/* ms: first wait, non-durable ferry */
 
-/* A one-way that is on disk (the client has its 202) and not yet acked. */
+/* A one-way not yet acked: on a durable ferry, on disk (the client has its
+ * 202); on another, sent while its client waits for the ack. */
 struct unacked {
 	uint8_t			 id[ID_LEN];
 	const struct message	*msg;
@@ -48,6 +52,7 @@ struct deliver {
 	uint32_t		 resend_ms;
 	struct event		*beat_ev;
 	struct event		*watch_ev;
+	struct event		*resend_ev;
 	uint64_t		 ticks;
 
 	/* Liveness: an inner heartbeat that echoes one of our last
@@ -138,6 +143,28 @@ deliver_tracked(const struct outer *o, const uint8_t id[ID_LEN])
 }
 
 int
+deliver_differs(const struct outer *o, const uint8_t id[ID_LEN],
+    const char *payload, size_t len)
+{
+	const struct unacked	*u;
+
+	if ((u = deliver_find(o->dl, id)) == NULL)
+		return 0;
+	return u->len != len || memcmp(u->payload, payload, len) != 0;
+}
+
+void
+deliver_untrack(struct outer *o, const uint8_t id[ID_LEN])
+{
+	struct deliver	*dl = o->dl;
+	struct unacked	*u;
+
+	/* On a durable ferry the one-way outlives its exchange. */
+	if (dl != NULL && !dl->durable && (u = deliver_find(dl, id)) != NULL)
+		deliver_forget(dl, u);
+}
+
+int
 deliver_room(const struct outer *o, size_t len)
 {
 	const struct deliver	*dl = o->dl;
@@ -211,9 +238,13 @@ deliver_resend(struct deliver *dl, struct unacked *u, const char *why)
 	struct outer	*o = dl->o;
 	int		 r;
 
+	/* Under a seal of its own: a frame lost beside it on a lossy link
+	 * would take it down again with the seal they share. */
+	(void)chan_tx_seal(o->tx);
 	if ((r = chan_tx_send(o->tx, FRAME_ONEWAY, u->id, u->peer->name,
 	    u->msg->name, u->payload, u->len)) != 0)
 		return r;
+	(void)chan_tx_seal(o->tx);
 	u->epoch = chan_tx_epoch(o->tx);
 	u->seq = chan_tx_seq(o->tx);
 	u->sent_ms = mono_ms();
@@ -288,9 +319,6 @@ static void
 deliver_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct deliver	*dl = arg;
-	struct unacked	*u;
-	uint64_t	 now = mono_ms();
-	size_t		 i;
 
 	(void)fd;
 	(void)what;
@@ -300,16 +328,42 @@ deliver_beat_cb(evutil_socket_t fd, short what, void *arg)
 	if (!dl->silent || dl->ticks % DELIVER_IDLE_EVERY == 0)
 		deliver_send_beat(dl);
 	deliver_watch(dl);
-	if (!dl->durable || dl->silent)
+}
+
+/*
+ * A one-way unacked for resend_ms after its last transmission, doubled
+ * with each try, goes again. On a durable ferry only without news of
+ * inner's position since (heartbeats say more, and sooner); on another
+ * (a lossy link) whatever the news, since the position cannot show a
+ * frame lost at the tail.
+ */
+static void
+deliver_resend_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct deliver	*dl = arg;
+	struct unacked	*u, *next;
+	uint64_t	 now = mono_ms(), wait;
+	size_t		 scanned = 0, sent = 0;
+
+	(void)fd;
+	(void)what;
+	if (dl->silent)
 		return;
-	/* Without news of inner's position since a frame went, its
-	 * timeout decides (heartbeats normally say more, and sooner). */
-	for (i = 0; i < DELIVER_RESEND_MAX; i++) {
-		if ((u = TAILQ_FIRST(&dl->list)) == NULL ||
-		    u->sent_ms + dl->resend_ms > now || dl->pos_ms > u->sent_ms)
+	for (u = TAILQ_FIRST(&dl->list); u != NULL && sent <
+	    DELIVER_RESEND_MAX && scanned < DELIVER_SCAN_MAX; u = next) {
+		next = TAILQ_NEXT(u, entry);
+		scanned++;
+		/* Oldest transmission first: none after is due either. */
+		if (u->sent_ms + dl->resend_ms > now)
 			break;
+		wait = (uint64_t)dl->resend_ms << (u->tries <
+		    DELIVER_BACKOFF_MAX ? u->tries : DELIVER_BACKOFF_MAX);
+		if (u->sent_ms + wait > now ||
+		    (dl->durable && dl->pos_ms > u->sent_ms))
+			continue;
 		if (deliver_resend(dl, u, "timeout") != 0)
 			break;
+		sent++;
 	}
 }
 
@@ -344,8 +398,7 @@ deliver_heartbeat(struct deliver *dl, const struct frame *f)
 	if (beat_sent_has(&dl->sent, b.echo_time))
 		dl->alive_ms = mono_ms();
 	deliver_watch(dl);
-	if (dl->durable)
-		deliver_position(dl, b.pos_epoch, b.pos_seq);
+	deliver_position(dl, b.pos_epoch, b.pos_seq);
 	sk = -EAGAIN;
 	if (beat_sent_has(&dl->sent, b.echo_time))
 		sk = beat_skew(&b, f->time_ns, t4,
@@ -409,11 +462,22 @@ deliver_frame(struct outer *o, const struct frame *f)
 	}
 	if (f->kind == FRAME_ACK) {
 		deliver_forget(dl, u);
-		return 1;
+		/* Not durable: the client waits for this ack (exchange). */
+		return dl->durable;
 	}
 	exchange_reject_reason(f, reason, sizeof(reason));
-	if (deliver_transient(reason))
-		return 1;	/* inner's position will have it resent */
+	if (deliver_transient(reason)) {
+		/* Spoiled on the way. On a durable ferry inner's position
+		 * will have it resent; on a lossy link the client waits:
+		 * now (one reject, one transmission). */
+		if (!dl->durable)
+			(void)deliver_resend(dl, u, reason);
+		return 1;
+	}
+	if (!dl->durable) {
+		deliver_forget(dl, u);
+		return 0;	/* the client hears it (exchange) */
+	}
 	/* Refused for good after its 202 (a constraint, a changed policy):
 	 * on record, since the client cannot hear it any more. */
 	deliver_audit(o, "delivery", "deny", reason, u);
@@ -470,6 +534,7 @@ deliver_init(struct outer *o)
 	const struct side_ferry	*fs = &o->policy->outer.ferry_set;
 	struct deliver		*dl;
 	struct timeval		 tv;
+	uint32_t		 ms;
 	int			 r;
 
 	if ((dl = calloc(1, sizeof(*dl))) == NULL)
@@ -481,7 +546,7 @@ deliver_init(struct outer *o)
 	    FERRY_HEARTBEAT_DEFAULT;
 	dl->skew_ms = fs->skew_ms ? fs->skew_ms : FERRY_SKEW_DEFAULT;
 	dl->resend_ms = fs->retransmit_ms ? fs->retransmit_ms :
-	    FERRY_RETRANSMIT_DEFAULT;
+	    dl->durable ? FERRY_RETRANSMIT_DEFAULT : DELIVER_RESEND_LINK;
 	dl->pending_max = fs->pending ? fs->pending : FERRY_PENDING_DEFAULT;
 	dl->spool_max = fs->spool_bytes ? fs->spool_bytes :
 	    FERRY_SPOOL_DEFAULT;
@@ -510,6 +575,16 @@ deliver_init(struct outer *o)
 	    deliver_watch_cb, dl)) == NULL ||
 	    event_add(dl->watch_ev, &tv) != 0)
 		fatalx("cannot set up the liveness timer");
+	/* A diode hears no acks: nothing to wait for. */
+	if (o->diode)
+		return;
+	ms = dl->resend_ms / 4 < dl->beat_ms ? dl->resend_ms / 4 : dl->beat_ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if ((dl->resend_ev = event_new(o->base, -1, EV_PERSIST,
+	    deliver_resend_cb, dl)) == NULL ||
+	    event_add(dl->resend_ev, &tv) != 0)
+		fatalx("cannot set up the retransmission timer");
 }
 
 void
@@ -526,6 +601,8 @@ deliver_free(struct outer *o)
 		event_free(dl->beat_ev);
 	if (dl->watch_ev != NULL)
 		event_free(dl->watch_ev);
+	if (dl->resend_ev != NULL)
+		event_free(dl->resend_ev);
 	free(dl->slots);
 	free(dl);
 	o->dl = NULL;

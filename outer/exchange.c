@@ -145,6 +145,8 @@ exchange_free(struct exchange *ex)
 	pending_remove(ex->o, ex);
 	if (ex->durable)
 		dwait_remove(ex->o, ex);
+	else if (ex->msg->oneway)
+		deliver_untrack(ex->o, ex->id);	/* answered: no more tries */
 	free(ex->payload);
 	ex->o->peer_pending[ex->peer - ex->o->policy->peers]--;
 	free(ex);
@@ -181,6 +183,17 @@ deny(struct outer *o, struct conn *c, const uint8_t id[ID_LEN],
 	audit_http(o, "request", id, conn_peer(c), conn_addr(c), type, status,
 	    error, field);
 	conn_error(c, status, id, error, message, field);
+}
+
+/* A 503: the client sees `unavailable`; the journal says which bound or
+ * failure it was (docs/audit.md). */
+static void
+unavailable(struct outer *o, struct conn *c, const uint8_t id[ID_LEN],
+    const char *type, const char *reason, const char *message)
+{
+	audit_http(o, "request", id, conn_peer(c), conn_addr(c), type, 503,
+	    reason, NULL);
+	conn_error(c, 503, id, "unavailable", message, NULL);
 }
 
 static int
@@ -285,7 +298,8 @@ exchange_admit(struct outer *o, struct conn *c, struct http_req *req)
 		    "request rate over the peer's limit", NULL);
 		return 429;
 	}
-	if (o->peer_pending[peer - o->policy->peers] >= o->lim.peer_pending) {
+	if (o->peer_pending[peer - o->policy->peers] >= (peer->pending ?
+	    peer->pending : o->lim.peer_pending)) {
 		req->keepalive = keepalive && skippable(o, req);
 		deny(o, c, req->id, NULL, 429, "pending_limit",
 		    "the peer has too many exchanges in flight", NULL);
@@ -358,6 +372,18 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		return;
 	}
 	durable = m->oneway && chan_tx_durable(o->tx);
+	/* A key names one message: reused for another body while outer
+	 * still holds the first, it is refused here (inner refuses it
+	 * later, by the digest it keeps with each applied id). */
+	if (req->has_idem && m->oneway && (deliver_differs(o, req->id, canon,
+	    clen) || ((ex = pending_find(o, req->id)) != NULL &&
+	    ex->payload != NULL && (ex->payload_len != clen ||
+	    memcmp(ex->payload, canon, clen) != 0)))) {
+		deny(o, c, req->id, m->name, 422, "idempotency_mismatch",
+		    "this Idempotency-Key was used for another message",
+		    NULL);
+		goto out;
+	}
 	if (durable && deliver_tracked(o, req->id)) {
 		/* An Idempotency-Key retry of a one-way already on disk:
 		 * the first answer again, nothing sent twice (also while
@@ -368,13 +394,13 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		goto out;
 	}
 	if (chan_tx_fd(o->tx) == -1) {
-		deny(o, c, req->id, m->name, 503, "unavailable",
-		    "the intranet side is not reachable", NULL);
+		unavailable(o, c, req->id, m->name, "ferry_down",
+		    "the intranet side is not reachable");
 		goto out;
 	}
 	if (deliver_alive(o) != 0) {
-		deny(o, c, req->id, m->name, 503, "unavailable",
-		    "the intranet side is silent", NULL);
+		unavailable(o, c, req->id, m->name, "inner_silent",
+		    "the intranet side is silent");
 		goto out;
 	}
 	if (pending_find(o, req->id) != NULL) {
@@ -384,19 +410,23 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		goto out;
 	}
 	if (durable && deliver_room(o, clen) != 0) {
-		deny(o, c, req->id, m->name, 503, "unavailable",
-		    "the ferry spool is full", NULL);
+		unavailable(o, c, req->id, m->name, "unacked_full",
+		    "the ferry spool is full");
 		goto out;
 	}
-	if (o->npending >= o->lim.pending ||
-	    chan_tx_backlog(o->tx) + clen + 1024 > FERRY_BACKLOG_MAX) {
-		deny(o, c, req->id, m->name, 503, "unavailable",
-		    "too many exchanges in flight", NULL);
+	if (o->npending >= o->lim.pending) {
+		unavailable(o, c, req->id, m->name, "pending_full",
+		    "too many exchanges in flight");
+		goto out;
+	}
+	if (chan_tx_backlog(o->tx) + clen + 1024 > FERRY_BACKLOG_MAX) {
+		unavailable(o, c, req->id, m->name, "backlog_full",
+		    "too many exchanges in flight");
 		goto out;
 	}
 	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
-		deny(o, c, req->id, m->name, 503, "unavailable",
-		    "out of memory", NULL);
+		unavailable(o, c, req->id, m->name, "out_of_memory",
+		    "out of memory");
 		goto out;
 	}
 	memcpy(ex->id, req->id, ID_LEN);
@@ -408,8 +438,8 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	ex->start_ns = now_ns();
 	if (sha256(canon, clen, digest) != 0) {
 		free(ex);
-		deny(o, c, req->id, m->name, 503, "unavailable",
-		    "cannot digest the payload", NULL);
+		unavailable(o, c, req->id, m->name, "digest_failed",
+		    "cannot digest the payload");
 		goto out;
 	}
 
@@ -441,8 +471,8 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	    ex->id, ex->peer->name, m->name, canon, clen);
 	if (r != 0) {
 		free(ex);
-		deny(o, c, req->id, m->name, 503, "unavailable",
-		    "the ferry did not take the message", NULL);
+		unavailable(o, c, req->id, m->name, "ferry_refused",
+		    "the ferry did not take the message");
 		goto out;
 	}
 	ex->next = o->pending[slot_of(o, ex->id)];
@@ -462,6 +492,12 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		o->dwait_tail = &ex->dnext;
 		o->dwait_n++;
 		o->dwait_bytes += ex->payload_len;
+	} else if (m->oneway && !o->diode) {
+		/* Not durable: 202 at inner's ack, and until then sent
+		 * again if the link loses it (deliver.c). */
+		deliver_track(o, ex->id, m, ex->peer, canon, clen,
+		    chan_tx_epoch(o->tx), chan_tx_seq(o->tx));
+		canon = NULL;
 	}
 	o->peer_pending[ex->peer - o->policy->peers]++;
 	evtimer_assign(&ex->timer, o->base, exchange_timeout, ex);
@@ -519,18 +555,17 @@ exchange_conn_gone(struct exchange *ex)
 }
 
 void
-exchange_fail_all(struct outer *o, int status, const char *error,
-    const char *message)
+exchange_fail_all(struct outer *o, const char *reason, const char *message)
 {
 	struct exchange	*ex;
 	size_t		 i;
 
 	for (i = 0; i < o->npending_slots; i++) {
 		while ((ex = o->pending[i]) != NULL) {
-			finish(ex, status, error, -1);
+			finish(ex, 503, reason, -1);
 			if (ex->conn != NULL)
-				conn_error(ex->conn, status, ex->id, error,
-				    message, NULL);
+				conn_error(ex->conn, 503, ex->id,
+				    "unavailable", message, NULL);
 			exchange_free(ex);
 		}
 	}
@@ -695,8 +730,10 @@ exchange_frame(void *arg, const struct frame *f, int verdict)
 			o->rx_bad = 1;
 		/* A frame that fails its seal names an id nobody vouched
 		 * for; answering that exchange now at worst turns a wait
-		 * into an early 502. */
-		if (f != NULL && (ex = pending_find(o, f->id)) != NULL)
+		 * into an early 502. Not a one-way sent again until acked:
+		 * a spoiled ack is one more try. */
+		if (f != NULL && !deliver_tracked(o, f->id) &&
+		    (ex = pending_find(o, f->id)) != NULL)
 			answer_rejected(ex, chan_verdict_name(verdict),
 			    "the answer failed verification on the extranet side");
 		return;
@@ -721,6 +758,16 @@ exchange_frame(void *arg, const struct frame *f, int verdict)
 	switch (f->kind) {
 	case FRAME_REJECT:
 		exchange_reject_reason(f, reason, sizeof(reason));
+		if (strcmp(reason, "idempotency_mismatch") == 0) {
+			/* The client's mistake, as when outer sees it. */
+			finish(ex, 422, reason, -1);
+			if (ex->conn != NULL)
+				conn_error(ex->conn, 422, ex->id, reason,
+				    "this Idempotency-Key was used for "
+				    "another message", NULL);
+			exchange_free(ex);
+			return;
+		}
 		answer_rejected(ex, reason,
 		    "the intranet side refused the message");
 		return;

@@ -553,7 +553,8 @@ conn_identified(struct conn *c, const struct peer *pe)
 	uint32_t	*n = &c->o->peer_conns[pe - c->o->policy->peers];
 
 	c->peer = pe;
-	if (*n >= c->o->lim.peer_connections) {
+	if (*n >= (pe->connections ? pe->connections :
+	    c->o->lim.peer_connections)) {
 		c->over_limit = 1;
 		return;
 	}

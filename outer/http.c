@@ -276,6 +276,7 @@ http_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 422: return "Unprocessable Content";
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";

@@ -49,7 +49,7 @@ tx_lost(struct outer *o)
 		event_free(o->tx_ev);
 		o->tx_ev = NULL;
 	}
-	exchange_fail_all(o, 503, "unavailable",
+	exchange_fail_all(o, "ferry_lost",
 	    "the intranet side went away");
 	tx_connect(o);
 }
@@ -480,7 +480,7 @@ main(int argc, char **argv)
 	evconnlistener_free(o.listener);
 	if (chan_tx_durable(o.tx))	/* what is written gets its 202 */
 		exchange_durable(&o, chan_tx_flush(o.tx));
-	exchange_fail_all(&o, 503, "unavailable", "the gateway is stopping");
+	exchange_fail_all(&o, "stopping", "the gateway is stopping");
 	front_close_all(&o);
 	front_tls_free(&o);
 	event_free(sigint);

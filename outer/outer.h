@@ -132,7 +132,8 @@ void	 exchange_start(struct outer *, struct conn *, const struct http_req *,
 int	 exchange_admit(struct outer *, struct conn *, struct http_req *);
 void	 exchange_conn_gone(struct exchange *);
 void	 exchange_frame(void *arg, const struct frame *, int verdict);
-void	 exchange_fail_all(struct outer *, int status, const char *error,
+/* 503 unavailable for every exchange in flight; reason for the journal. */
+void	 exchange_fail_all(struct outer *, const char *reason,
 	    const char *message);
 /* Diode link: every pending one-way exchange has been written to the link
  * (nothing can acknowledge it): answer each 202. */
@@ -149,11 +150,14 @@ void	 exchange_durable(struct outer *, int r);
 void	 exchange_reject_reason(const struct frame *, char *out, size_t);
 
 /*
- * deliver.c: one-way delivery over a durable ferry (spool): one-ways kept
- * from 202 until inner acks them, retransmitted when inner has consumed
- * their frame without answering or after the retransmit timeout, bounded
- * in count and bytes; heartbeats both ways, inner's liveness and the clock
- * skew between the sides, each transition audited.
+ * deliver.c: one-way delivery. Over a durable ferry (spool) one-ways are
+ * kept from 202 until inner acks them; over another (fifo, a two-way eth
+ * link) from their transmission until the ack answers the client 202.
+ * Either way they are retransmitted when inner has consumed their frame
+ * without answering, when inner rejects it as spoiled on the way, or after
+ * the retransmit timeout (doubling), bounded in count and bytes; heartbeats
+ * both ways, inner's liveness and the clock skew between the sides, each
+ * transition audited.
  */
 /* After the ferry ends are open: timers, and the one-ways still in the
  * spool from an earlier run tracked again. Until it runs (harnesses that
@@ -165,9 +169,17 @@ int	 deliver_alive(const struct outer *);
 /* 0 when one more one-way of len payload bytes fits the policy's
  * `ferry pending` and `ferry spool` bounds, else -ENOSPC. */
 int	 deliver_room(const struct outer *, size_t len);
-/* 1 when the id is a tracked (durable, unacked) one-way. */
+/* 1 when the id is a tracked (unacked) one-way. */
 int	 deliver_tracked(const struct outer *, const uint8_t id[ID_LEN]);
-/* Keeps a durable one-way until acked; takes payload (malloc'd). */
+/* 1 when the id is tracked with another payload than this one (an
+ * Idempotency-Key used again for another message). */
+int	 deliver_differs(const struct outer *, const uint8_t id[ID_LEN],
+	    const char *payload, size_t len);
+/* Its exchange ended (answered, timed out, failed): on a non-durable
+ * ferry the one-way is tried no more. */
+void	 deliver_untrack(struct outer *, const uint8_t id[ID_LEN]);
+/* Keeps a one-way until acked (on a durable ferry from its flush, else
+ * from its transmission); takes payload (malloc'd). */
 void	 deliver_track(struct outer *, const uint8_t id[ID_LEN],
 	    const struct message *, const struct peer *, char *payload,
 	    size_t len, uint32_t epoch, uint64_t seq);

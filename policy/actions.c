@@ -138,6 +138,53 @@ parse_peer_rate(struct pstate *ps, int64_t rate, int has_burst, int64_t burst,
 	}
 }
 
+/* limit connections|pending N in a peer block: this peer's own bound in
+ * place of the outer block's peer-connections or peer-pending. */
+void
+parse_peer_limit(struct pstate *ps, char *name, char *word, int64_t num,
+    const struct ploc *loc)
+{
+	static const struct {
+		const char	*name;
+		const char	*outer;
+		size_t		 offset;
+		uint32_t	 max;
+	} defs[] = {
+		{ "connections", "peer-connections",
+		    offsetof(struct peer, connections), 1000000 },
+		{ "pending", "peer-pending", offsetof(struct peer, pending),
+		    65536 },
+	};
+	struct policy	*p = ps->p;
+	uint32_t	*at;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (strcmp(defs[i].name, name) == 0)
+			break;
+	if (i == sizeof(defs) / sizeof(defs[0])) {
+		pstate_error(ps, loc, "unknown peer limit '%s' (connections, "
+		    "pending)", QUOTE(name));
+		goto out;
+	}
+	if (word != NULL || num < 1 || num > defs[i].max) {
+		pstate_error(ps, loc, "limit %s takes a number (1..%" PRIu32
+		    ")", defs[i].name, defs[i].max);
+		goto out;
+	}
+	if (p->npeers == 0)
+		goto out;
+	at = (uint32_t *)(void *)((char *)&p->peers[p->npeers - 1] +
+	    defs[i].offset);
+	if (*at != 0)
+		pstate_error(ps, loc, "limit %s given twice", defs[i].name);
+	else
+		*at = (uint32_t)num;
+ out:
+	free(name);
+	free(word);
+}
+
 void
 parse_message_begin(struct pstate *ps, char *name, const struct ploc *loc)
 {

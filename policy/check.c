@@ -311,6 +311,10 @@ check_pattern(const char *s, const char **why)
 				n = m;
 			cost[depth] += last * (n > 0 ? n - 1 : 0);
 			last *= n > 0 ? n : 1;
+			/* An interval is a repetition too: "{10}+" is one
+			 * repeated, and glibc takes seconds over nested ones
+			 * ("(((a{0}){10}+){10}+){2}+": 3.9 s). */
+			prevq = 1;
 			i = (size_t)(end - s);
 			if (s[i] == '\0')
 				i--;

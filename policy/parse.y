@@ -136,6 +136,8 @@ void	 parse_peer_end(struct pstate *);
 void	 parse_peer_address(struct pstate *, char *, const struct ploc *);
 void	 parse_peer_certificate(struct pstate *, char *,
 	    const struct ploc *);
+void	 parse_peer_limit(struct pstate *, char *, char *, int64_t,
+	    const struct ploc *);
 void	 parse_peer_rate(struct pstate *, int64_t, int, int64_t,
 	    const struct ploc *);
 void	 parse_message_begin(struct pstate *, char *, const struct ploc *);
@@ -338,6 +340,12 @@ peerstmt	: ADDRESS '{' optnl addrlist optnl '}'
 		| RATE RATEVAL		{ parse_peer_rate(ps, $2, 0, 0, &@2); }
 		| RATE RATEVAL BURST INTLIT {
 			parse_peer_rate(ps, $2, 1, $4, &@2);
+		}
+		| LIMIT name INTLIT {
+			parse_peer_limit(ps, $2, NULL, $3, &@1);
+		}
+		| LIMIT name WORD {
+			parse_peer_limit(ps, $2, $3, -1, &@1);
 		}
 		;
 

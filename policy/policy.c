@@ -414,6 +414,11 @@ put_peer(struct buf *b, const struct peer *pe)
 	if (r == 0 && pe->rate != 0)
 		r = buf_putf(b, "\trate %" PRIu32 "/s burst %" PRIu32 "\n",
 		    pe->rate, pe->burst);
+	if (r == 0 && pe->connections != 0)
+		r = buf_putf(b, "\tlimit connections %" PRIu32 "\n",
+		    pe->connections);
+	if (r == 0 && pe->pending != 0)
+		r = buf_putf(b, "\tlimit pending %" PRIu32 "\n", pe->pending);
 	return r != 0 ? r : buf_put_str(b, "}\n");
 }
 

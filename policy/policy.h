@@ -69,6 +69,8 @@ struct peer {
 	char		*certificate;	/* subject as written, or NULL */
 	uint32_t	 rate;		/* requests per second, 0 = unlimited */
 	uint32_t	 burst;
+	uint32_t	 connections;	/* 0: the outer's peer-connections */
+	uint32_t	 pending;	/* 0: the outer's peer-pending */
 	char		*file;
 	int		 line;
 };

@@ -131,6 +131,24 @@ is "one applied id for both" \
     "$(sql_wait "SELECT count(*) FROM isogate_applied WHERE lower(id) = '$first'" 1)" 1
 is "no apply of the retry ran into the unique key" \
     "$(audit_count inner ".id == \"$first\" and .decision == \"deny\"")" 0
+# The same key for another body, after the first was applied: inner keeps
+# each applied id's payload digest and refuses it. Over a spool the client
+# had its 202 when it was on disk, so the refusal is outer's delivery
+# record; over a FIFO or eth: the client waits and hears 422.
+other='{"payment_id":"PAY2026IDEMKEY009","customer_id":"0000000042","amount_cents":9,"paid_at":"2026-03-15T10:00:00Z"}'
+post payment.record "$other" -H 'Idempotency-Key: order-4711'
+if [ "${E2E_FERRY:-spool}" = fifo ]; then
+	check_ferry_error "the key again for another body" 422 idempotency_mismatch
+else
+	is "the key again for another body: 202 once on disk, same id" \
+	    "$STATUS $XID" "202 $first"
+	check "outer journals inner's refusal after the 202 (delivery deny idempotency_mismatch)" \
+	    eval 'for ((i = 0; i < 50; i++)); do audit_has outer ".id == \"$first\" and .event == \"delivery\" and .reason == \"idempotency_mismatch\"" && break; sleep 0.1; done; [ $i -lt 50 ]'
+fi
+check_audit "inner refuses it: execute deny idempotency_mismatch, same id" inner \
+    ".id == \"$first\" and .event == \"execute\" and .decision == \"deny\" and .reason == \"idempotency_mismatch\""
+is "the other body was not applied" \
+    "$(sql "SELECT count(*) FROM payments WHERE payment_id = 'PAY2026IDEMKEY009'")" 0
 post payment.record '{"payment_id":"PAY2026IDEMKEY002","customer_id":"0000000042","amount_cents":5,"paid_at":"2026-03-15T10:00:00Z"}' \
     -H 'Idempotency-Key: order-4712'
 is "another key, another exchange id" "$([ "$XID" != "$first" ] && echo other)" other

@@ -29,9 +29,16 @@ is "the next request works" "$STATUS $(jbody .rows | jq -cS .)" "200 $(bill_expe
 
 is "proxy arms: flip the next one-way frame" "$(proxy_cmd flip oneway)" "2 flip oneway: armed"
 post payment.record '{"payment_id":"PAYFLIPPED0000001","customer_id":"0000000042","amount_cents":100,"paid_at":"2026-03-15T10:00:00Z"}'
-check_ferry_error "altered one-way frame" 502 rejected bad_seal
-is "the altered payment is not in the database" \
-    "$(sql "SELECT count(*) FROM payments WHERE payment_id = 'PAYFLIPPED0000001'")" 0
+# Spoiled on the way, not refused: inner says bad_seal, outer sends the
+# one-way again (under a seal of its own) and the client gets its 202.
+flipped=$XID
+is "altered one-way frame: sent again, 202 at inner's ack" "$STATUS" 202
+check_audit "inner audits the altered one-way: frame deny bad_seal, same id" inner \
+    ".id == \"$flipped\" and .event == \"frame\" and .decision == \"deny\" and .reason == \"bad_seal\""
+check_audit "outer journals the retransmission (retransmit bad_seal), same id" outer \
+    ".id == \"$flipped\" and .event == \"retransmit\" and .reason == \"bad_seal\""
+is "the altered payment is in the database once, with its amount" \
+    "$(sql "SELECT count(*), sum(amount_cents) FROM payments WHERE payment_id = 'PAYFLIPPED0000001'")" "1|100"
 
 # --- a replayed frame --------------------------------------------------------------
 

@@ -14,7 +14,8 @@ for t in $tables; do
 done
 applied=$(sql 'SELECT count(*) FROM isogate_applied')
 
-out=$(python3 "$E2E_ROOT/tests/e2e/hammer.py" hostile --port "$E2E_PORT" \
+mapfile -t in_outer < <(e2e_in_ns outer)	# eth: outer's namespace
+out=$("${in_outer[@]}" python3 "$E2E_ROOT/tests/e2e/hammer.py" hostile --port "$E2E_PORT" \
     --count 1000 --seed "${HOSTILE_SEED:-1}")
 rc=$?
 if [ "$rc" = 0 ]; then

@@ -685,12 +685,14 @@ bill_expected()
 	    "$amount" "$kwh" "$m" "$paid"
 }
 
-# check_error LABEL STATUS TOKEN [FIELD]: the last response is the error
-# STATUS with body {"id","error":TOKEN,"message"[,"field":FIELD]}, the id is
-# in X-Isogate-Id, and outer audited a deny with that id, reason and status.
+# check_error LABEL STATUS TOKEN [FIELD [REASON]]: the last response is the
+# error STATUS with body {"id","error":TOKEN,"message"[,"field":FIELD]}, the
+# id is in X-Isogate-Id, and outer audited a deny with that id and status and
+# reason REASON (default TOKEN: a 503 names its cause in the journal).
 check_error()
 {
-	local label=$1 code=$2 token=$3 field=${4:-} id msg problems=()
+	local label=$1 code=$2 token=$3 field=${4:-} reason=${5:-$3} id msg \
+	    problems=()
 	if [ "$STATUS" = "$code" ] && [ "$(jbody .error)" = "$token" ]; then
 		ok "$label: $code $token"
 	else
@@ -711,7 +713,7 @@ check_error()
 		    "$(last_response)"
 	fi
 	check_audit "$label: outer audit deny record with the same id" outer \
-	    ".id == \"$XID\" and .decision == \"deny\" and .reason == \"$token\" and .status == $code"
+	    ".id == \"$XID\" and .decision == \"deny\" and .reason == \"$reason\" and .status == $code"
 }
 
 # check_ferry_error LABEL STATUS TOKEN [REASON]: like check_error for answers

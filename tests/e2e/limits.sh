@@ -17,9 +17,12 @@ E2E_POLICY_SED='/^outer[[:space:]]*{/a\
 	limit request-timeout 2s\
 	limit peer-connections 12\
 	limit peer-pending 4
-/^peer wechat-app/,/^}/s#rate 500/s burst 1000#rate 100/s burst 100#'
+/^peer wechat-app/,/^}/s#rate 500/s burst 1000#rate 100/s burst 100#
+/^peer cmiot-operator/a\
+	limit connections 14'
 e2e_setup
 grep -q 'limit peer-pending 4' "$E2E_POLICY" || bail "add the limits" "$(cat "$E2E_POLICY")"
+grep -q 'limit connections 14' "$E2E_POLICY" || bail "cmiot's own limit" "$(cat "$E2E_POLICY")"
 grep -q 'rate 100/s burst 100' "$E2E_POLICY" || bail "lower wechat-app's rate"
 # A free-text message type: SQL text in it must be stored as data, verbatim.
 cat >>"$E2E_POLICY" <<'POLICY'
@@ -71,8 +74,9 @@ while IFS= read -r text; do
 	id=$(printf 'NOTE%012d' "$n")
 	post note.record "$(jq -cn --arg id "$id" --arg t "$text" '{note_id: $id, text: $t}')"
 	is "free text with SQL ($n) is accepted as data" "$STATUS" 202
+	# 202 once on the spool: inner applies it a moment later.
 	is "free text with SQL ($n) is stored verbatim" \
-	    "$(sql "SELECT text FROM notes WHERE note_id = '$id'")" "$text"
+	    "$(sql_wait "SELECT text FROM notes WHERE note_id = '$id'" "$text")" "$text"
 done <<'TEXTS'
 x'); DROP TABLE bills;--
 ' OR '1'='1
@@ -130,6 +134,25 @@ for ((i = 0; i < 30; i++)); do
 	sleep 0.1
 done
 is "once they close, wechat-app is served again" "$STATUS" 200
+
+# cmiot-operator's own `limit connections 14` outranks peer-connections 12.
+coproc HOLD { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" --tls 13 --cert cmiot-operator; }
+hold_pid=$HOLD_PID
+exec {hold_r}<&"${HOLD[0]}" {hold_w}>&"${HOLD[1]}"
+exec {HOLD[0]}<&- {HOLD[1]}>&-
+read -r -t 60 ready held_tcp held_tls <&"$hold_r"
+is "13 cmiot-operator connections are open" "$ready $held_tls" "ready 13"
+E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
+is "its 14th is served (its own limit 14, not the peers' 12)" "$STATUS" 202
+coproc HOLD2 { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" --tls 1 --cert cmiot-operator; }
+hold2_pid=$HOLD2_PID
+exec {hold2_r}<&"${HOLD2[0]}" {hold2_w}>&"${HOLD2[1]}"
+exec {HOLD2[0]}<&- {HOLD2[1]}>&-
+read -r -t 60 ready held_tcp held_tls <&"$hold2_r"
+E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
+check_error "with 14 held, its 15th is refused" 429 connection_limit
+exec {hold_w}>&- {hold2_w}>&-
+wait "$hold_pid" "$hold2_pid" 2>/dev/null
 
 # --- exchanges in flight per peer ---------------------------------------------------
 

@@ -98,6 +98,10 @@ is "while inner is silent, a retry of the keyed one-way on disk: 202, same id" \
     "$STATUS $XID" "202 $keyed"
 check_audit "outer journals it as an idempotent retry" outer \
     ".id == \"$keyed\" and .event == \"request\" and .reason == \"idempotent_retry\""
+post iotcard.usage '{"iccid":"89860000000000000778","day":"2026-03-20","bytes_used":1,"status":"active"}' \
+    --interface "$CMIOT" -H 'Idempotency-Key: spool-probe-1'
+check_error "the same key for another body while the first is held: 422" \
+    422 idempotency_mismatch
 
 start_inner
 for ((i = 0; i < 75; i++)); do
@@ -185,17 +189,20 @@ check "clocks agree again: outer says so (clock allow clock_ok)" \
 stop_inner && ok "inner stops again"
 n202=0
 n503=0
+ids503=()
 for ((n = 10; n < 10 + PENDING_MAX + 5; n++)); do
 	pay "PAYSPOOLPEND00$n"
 	case $STATUS in
 	202) n202=$((n202 + 1)) ;;
-	503) n503=$((n503 + 1)); [ "$(jbody .message)" = "the ferry spool is full" ] || diag "$(last_response)" ;;
+	503) n503=$((n503 + 1)); ids503+=("$XID"); [ "$(jbody .message)" = "the ferry spool is full" ] || diag "$(last_response)" ;;
 	*) diag "$(last_response)" ;;
 	esac
 	eval "pend_$n=$STATUS"
 done
 is "$PENDING_MAX one-ways wait unacknowledged, the rest get 503 spool full" \
     "$n202 $n503" "$PENDING_MAX 5"
+is "outer journals each of those 503s with its cause (unacked_full)" \
+    "$(for x in "${ids503[@]}"; do audit_lines outer ".id == \"$x\" and .event == \"request\" and .status == 503 and .reason == \"unacked_full\""; done | wc -l)" 5
 start_inner
 is "once inner is back, the $PENDING_MAX accepted are all applied" \
     "$(sql_wait "SELECT count(*) FROM payments WHERE payment_id LIKE 'PAYSPOOLPEND%'" "$PENDING_MAX" 20)" \

@@ -265,11 +265,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * connection's next pipelined request, if any. */
 	for (round = 0; round < 4; round++) {
 		run_loop();
-		exchange_fail_all(&o, 503, "unavailable", "fuzz: stopping");
+		exchange_fail_all(&o, "stopping", "fuzz: stopping");
 	}
 	shutdown(sv[1], SHUT_WR);
 	run_loop();
-	exchange_fail_all(&o, 503, "unavailable", "fuzz: stopping");
+	exchange_fail_all(&o, "stopping", "fuzz: stopping");
 	run_loop();
 	front_close_all(&o);
 	if (o.npending != 0 || o.nconns != 0)

@@ -163,6 +163,19 @@ record_send(void *arg, uint8_t kind, const uint8_t id[ID_LEN],
 	return 0;
 }
 
+/* When inner asked for a seal: how many frames were sent by then. */
+static size_t		 seals_at[32];
+static size_t		 nseals;
+
+static inline int
+record_seal(void *arg)
+{
+	(void)arg;
+	assert_true(nseals < sizeof(seals_at) / sizeof(seals_at[0]));
+	seals_at[nseals++] = nsent;
+	return 0;
+}
+
 static inline void
 db_exec(sqlite3 *db, const char *sql)
 {
@@ -294,7 +307,8 @@ inner_setup(void **state)
 	memset(&in, 0, sizeof(in));
 	in.pol = &pol;
 	in.send = record_send;
-	nsent = 0;
+	in.seal = record_seal;
+	nsent = nseals = 0;
 	send_error = 0;
 	unlink(auditpath);
 	if (audit_open(auditpath, "inner", &in.audit) != 0)

@@ -763,6 +763,50 @@ test_seal_every(void **state)
 	chan_rx_close(rx);
 }
 
+/* chan_tx_seal: a frame between two calls has a seal of its own, so a
+ * frame lost beside it does not take it down (retransmissions). A call
+ * with nothing unsealed adds nothing. */
+static void
+test_seal_alone(void **state)
+{
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+	size_t			 offs[16], lens[16], n, i;
+	uint8_t			 kinds[16] = { 0 };
+
+	(void)state;
+	tx = raw_tx(key_a, digest1);
+	send_n(tx, 1, 2);
+	assert_int_equal(chan_tx_seal(tx), 0);
+	send_n(tx, 3, 1);
+	assert_int_equal(chan_tx_seal(tx), 0);
+	assert_int_equal(chan_tx_seal(tx), 0);	/* nothing to seal */
+	batch(tx, 4, 2, &B[0]);
+	chan_tx_close(tx);
+	n = split(&B[0], offs, lens, kinds, 16);
+	assert_int_equal(n, 8);		/* 5 frames, 3 seals */
+	assert_int_equal(kinds[2], FRAME_SEAL);
+	assert_int_equal(kinds[4], FRAME_SEAL);
+	assert_int_equal(kinds[7], FRAME_SEAL);
+
+	/* msg-2 and msg-4 lost: msg-1 and msg-5 go with them, msg-3 alone
+	 * under its own seal is delivered. */
+	rx = rx_new(NULL, NULL);
+	for (i = 0; i < n; i++)
+		if (i != 1 && i != 5)
+			assert_int_equal(chan_rx_feed(rx, B[0].data + offs[i],
+			    lens[i], collect, NULL), 0);
+	assert_int_equal(nev, 3);
+	expect_frames(0, 1, 1, CHAN_BAD_SEAL);
+	expect_frames(1, 3, 1, CHAN_OK);
+	expect_frames(2, 5, 1, CHAN_BAD_SEAL);
+	chan_rx_stats(rx, &st);
+	assert_true(st.lost == 2);
+	assert_true(st.delivered == 1);
+	chan_rx_close(rx);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -787,6 +831,7 @@ main(void)
 		T(test_forged_twin),
 		T(test_lost_counted),
 		T(test_seal_every),
+		T(test_seal_alone),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

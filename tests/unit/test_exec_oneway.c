@@ -73,8 +73,22 @@ test_oneway(void **state)
 	assert_string_equal(jstr(audit_nth(lines, 1), "id"),
 	    "21212121212121212121212121212121");
 	assert_null(json_object_get(audit_nth(lines, 1), "rows"));
-	check_audit(audit_nth(lines, 4), "execute", "allow", NULL, NULL);
+	/* A repeat is on record as one, acked again, applied once. */
+	check_audit(audit_nth(lines, 2), "execute", "allow", "duplicate",
+	    NULL);
+	assert_string_equal(jstr(audit_nth(lines, 2), "id"),
+	    "21212121212121212121212121212121");
+	check_audit(audit_nth(lines, 3), "execute", "allow", NULL, NULL);
+	check_audit(audit_nth(lines, 4), "execute", "allow", "duplicate",
+	    NULL);
 	json_decref(lines);
+	/* Each repeat's ack went under a seal of its own (sent 2 and 4):
+	 * sealed before it and right after it, nothing else. */
+	assert_int_equal(nseals, 4);
+	assert_int_equal(seals_at[0], 2);
+	assert_int_equal(seals_at[1], 3);
+	assert_int_equal(seals_at[2], 4);
+	assert_int_equal(seals_at[3], 5);
 }
 
 static void
@@ -243,6 +257,18 @@ test_busy(void **state)
 	check_sent(1, FRAME_ACK, 0x72, "{\"status\":\"applied\"}");
 }
 
+/* Forgets the ids earlier tests applied: the next ones are all new (the
+ * tests share one database, and ids are one byte repeated). */
+static void
+applied_forget(void)
+{
+	sqlite3	*db;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	db_exec(db, "DELETE FROM isogate_applied");
+	sqlite3_close(db);
+}
+
 static void
 test_batch_max(void **state)
 {
@@ -250,6 +276,7 @@ test_batch_max(void **state)
 	size_t	 i;
 
 	(void)state;
+	applied_forget();
 	for (i = 0; i < EXEC_BATCH_MAX; i++) {
 		snprintf(p, sizeof(p), "{\"amount_cents\":1,"
 		    "\"customer_id\":\"0000000007\",\"paid_at\":"
@@ -262,6 +289,80 @@ test_batch_max(void **state)
 	assert_int_equal(nsent, EXEC_BATCH_MAX);
 	for (i = 0; i < EXEC_BATCH_MAX; i++)
 		assert_int_equal(sent[i].kind, FRAME_ACK);
+}
+
+/* The same id again with another body (an Idempotency-Key reused for
+ * another message): refused, by the digest kept with the applied id; the
+ * same body again is still a duplicate. */
+static void
+test_idempotency_mismatch(void **state)
+{
+	const char *p1 = "{\"amount_cents\":300,\"customer_id\":\"0000000001\","
+	    "\"paid_at\":\"2026-01-02T03:04:05Z\",\"payment_id\":\"M1\"}";
+	const char *p2 = "{\"amount_cents\":301,\"customer_id\":\"0000000001\","
+	    "\"paid_at\":\"2026-01-02T03:04:05Z\",\"payment_id\":\"M2\"}";
+	json_t	*lines;
+
+	(void)state;
+	applied_forget();
+	deliver(FRAME_ONEWAY, 0x51, "wechat-app", "payment.record", p1);
+	exec_commit(in.exec);
+	deliver(FRAME_ONEWAY, 0x51, "wechat-app", "payment.record", p2);
+	deliver(FRAME_ONEWAY, 0x51, "wechat-app", "payment.record", p1);
+	exec_commit(in.exec);
+	assert_int_equal(nsent, 3);
+	check_sent(0, FRAME_ACK, 0x51, "{\"status\":\"applied\"}");
+	check_sent(1, FRAME_REJECT, 0x51, "{\"message\":\"a message with "
+	    "this Idempotency-Key was applied with another body\","
+	    "\"reason\":\"idempotency_mismatch\"}");
+	check_sent(2, FRAME_ACK, 0x51, "{\"status\":\"duplicate\"}");
+	assert_int_equal(db_count("SELECT count(*) FROM payments "
+	    "WHERE payment_id IN ('M1', 'M2')"), 1);
+	assert_int_equal(db_count("SELECT count(*) FROM payments "
+	    "WHERE payment_id = 'M2'"), 0);
+	lines = audit_lines();
+	assert_int_equal(json_array_size(lines), 3);
+	check_audit(audit_nth(lines, 1), "execute", "deny",
+	    "idempotency_mismatch", NULL);
+	check_audit(audit_nth(lines, 2), "execute", "allow", "duplicate",
+	    NULL);
+	json_decref(lines);
+}
+
+/* A database whose isogate_applied predates the digest column gets it;
+ * its old ids match any body (their digest is unknown), new ones keep
+ * theirs. */
+static void
+test_applied_migration(void **state)
+{
+	const char *p1 = "{\"amount_cents\":400,\"customer_id\":\"0000000001\","
+	    "\"paid_at\":\"2026-01-02T03:04:05Z\",\"payment_id\":\"G1\"}";
+	sqlite3	*db;
+	char	*errors = NULL;
+
+	(void)state;
+	exec_close(in.exec);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	db_exec(db, "DROP TABLE isogate_applied;"
+	    "CREATE TABLE isogate_applied(id TEXT PRIMARY KEY, "
+	    "type TEXT NOT NULL, at INTEGER NOT NULL);"
+	    "INSERT INTO isogate_applied VALUES "
+	    "('61616161616161616161616161616161', 'payment.record', "
+	    "1800000000)");
+	sqlite3_close(db);
+	assert_int_equal(exec_open(&pol, inner_done, &in, &in.exec, &errors),
+	    0);
+	deliver(FRAME_ONEWAY, 0x61, "wechat-app", "payment.record", p1);
+	deliver(FRAME_ONEWAY, 0x62, "wechat-app", "payment.record", p1);
+	exec_commit(in.exec);
+	assert_int_equal(nsent, 2);
+	check_sent(0, FRAME_ACK, 0x61, "{\"status\":\"duplicate\"}");
+	check_sent(1, FRAME_ACK, 0x62, "{\"status\":\"applied\"}");
+	assert_int_equal(db_count("SELECT count(*) FROM isogate_applied WHERE "
+	    "digest IS NULL"), 1);
+	assert_int_equal(db_count("SELECT count(*) FROM isogate_applied WHERE "
+	    "id = '62626262626262626262626262626262' AND "
+	    "length(digest) = 64"), 1);
 }
 
 int
@@ -277,6 +378,8 @@ main(void)
 		T(test_replay),
 		T(test_busy),
 		T(test_batch_max),
+		T(test_idempotency_mismatch),
+		T(test_applied_migration),
 	};
 #undef T
 
