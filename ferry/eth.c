@@ -42,12 +42,14 @@ struct eth {
 	uint8_t			 mac[6];
 	uint32_t		 mtu;		/* after the Ethernet header */
 	struct ferry_link	 link;
+	struct linkmac		*lmac;		/* NULL until configured */
 
 	/* TX */
 	uint32_t		 session;
 	uint64_t		 msg;		/* the last msg sent whole */
 	uint32_t		 done;		/* packets of msg + 1 sent */
 	uint64_t		 pace_ns;	/* next packet not before */
+	uint8_t			 tags[FRAG_COUNT_MAX][LINK_TAG_LEN];
 	struct ferry_link_stats	 st;
 
 	/* RX */
@@ -211,14 +213,35 @@ eth_open(const char *arg, enum transport_role role, struct transport **ret)
 	return r;
 }
 
+/* The link key: every packet is tagged with it, and none is taken
+ * without it. */
+static int
+eth_configure_key(struct eth *e, const struct ferry_link *l)
+{
+	struct linkmac	*mac = NULL;
+	int		 r;
+
+	if (l->key != NULL &&
+	    (r = linkmac_new(l->key, l->dir, &mac)) != 0)
+		return r;
+	linkmac_free(e->lmac);
+	e->lmac = mac;
+	if (e->fr != NULL)
+		frag_rx_key(e->fr, mac);
+	return 0;
+}
+
 static int
 eth_configure(struct transport *t, const struct ferry_link *l)
 {
 	struct eth	*e = (struct eth *)t;
+	int		 r;
 
 	if (l->copies > FERRY_LINK_COPIES_MAX ||
 	    l->timeout_ms > FERRY_LINK_TIMEOUT_MAX)
 		return -EINVAL;
+	if ((r = eth_configure_key(e, l)) != 0)
+		return r;
 	e->link.copies = l->copies != 0 ? l->copies : 1;
 	e->link.rate = l->rate;
 	e->link.timeout_ms = l->timeout_ms != 0 ? l->timeout_ms :
@@ -235,6 +258,8 @@ eth_connect(struct transport *t)
 
 	if (e->role != TRANSPORT_TX)
 		return -EINVAL;
+	if (e->lmac == NULL)
+		return -ENOKEY;		/* untagged packets: none at all */
 	/* Nothing answers on a link that may be a diode: the handle is the
 	 * connection. */
 	e->connected = 1;
@@ -319,6 +344,29 @@ eth_put(struct eth *e, size_t data_len)
 }
 
 /*
+ * Tags the packet in e->pkt, fragment index of the msg being sent. A copy
+ * is the same packet: its tag is the one computed on the first pass.
+ */
+static int
+eth_tag(struct eth *e, int copy, uint16_t index, size_t data_len)
+{
+	int	 r;
+
+	if (e->lmac == NULL)
+		return -EIO;
+	if (copy) {
+		memcpy(e->pkt + ETH_HDR_LEN + LINK_TAG_OFF, e->tags[index],
+		    LINK_TAG_LEN);
+		return 0;
+	}
+	if ((r = linkmac_tag(e->lmac, e->pkt + ETH_HDR_LEN, data_len)) != 0)
+		return r;
+	memcpy(e->tags[index], e->pkt + ETH_HDR_LEN + LINK_TAG_OFF,
+	    LINK_TAG_LEN);
+	return 0;
+}
+
+/*
  * Sends one whole ferry frame of len bytes as msg e->msg + 1: every
  * fragment, copies times (all fragments, then again, so that a burst of
  * loss does not take every copy of one fragment). Resumes after e->done
@@ -347,7 +395,8 @@ eth_send_frame(struct eth *e, const uint8_t *p, size_t len)
 		frag_put_header(e->pkt + ETH_HDR_LEN, &h);
 		memcpy(e->pkt + ETH_HDR_LEN + FRAG_HDR_LEN, p + h.offset,
 		    h.data_len);
-		if ((r = eth_put(e, h.data_len)) != 0) {
+		if ((r = eth_tag(e, k >= h.count, h.index, h.data_len)) != 0 ||
+		    (r = eth_put(e, h.data_len)) != 0) {
 			e->done = k;
 			return r;
 		}
@@ -368,6 +417,9 @@ eth_heartbeat(struct eth *e)
 	h.session = e->session;
 	h.msg = e->msg;
 	frag_put_header(e->pkt + ETH_HDR_LEN, &h);
+	if (e->lmac == NULL ||
+	    linkmac_tag(e->lmac, e->pkt + ETH_HDR_LEN, 0) != 0)
+		return -EIO;
 	return eth_put(e, 0);
 }
 
@@ -513,6 +565,7 @@ eth_close(struct transport *t)
 		frag_rx_free(e->fr);
 		free(e->fr);
 	}
+	linkmac_free(e->lmac);
 	buf_free(&e->out);
 	free(e);
 }
