@@ -8,9 +8,11 @@
 #    build/bench/eth_bench: the libpcap floor (pcap_inject of 1,414-byte
 #    frames, one send() each, nothing received), then ferry frames of 1 KiB
 #    and 64 KiB payloads, sender and receiver in two processes, a seal
-#    every 64 frames: frames/s and payload MB/s delivered, link packets/s,
-#    and each as a percentage of the floor measured just before (ETH_RUNS
-#    rounds, default 3: the machine is shared, single runs vary).
+#    every 64 frames, every link packet tagged under a random link key:
+#    frames/s and payload MB/s delivered, link packets/s, and each as a
+#    percentage of the floor measured just before (ETH_RUNS rounds,
+#    default 3: the machine is shared, single runs vary); and the tag's
+#    cost per packet (HMAC-SHA256, 1,452 and 64 data bytes).
 # 2. outer and inner in two namespaces over eth: (tests/e2e/lib.sh,
 #    E2E_ETH=1), wrk run in outer's namespace: bill.query and
 #    payment.record at 16 connections.
@@ -45,6 +47,11 @@ pct()
 	}
 	{ print }'
 }
+
+echo
+echo "eth: link tag (HMAC-SHA256 under the link key, one core)"
+"$EB" tag 1452 1000000
+"$EB" tag 64 1000000
 
 echo
 echo "eth: ferry frames on a veth pair (two processes, MTU 1500; ETH_RUNS=$RUNS runs each)"

@@ -705,9 +705,12 @@ chan_rx_read(struct chan_rx *rx, chan_rx_cb *cb, void *arg)
 int
 chan_rx_configure(struct chan_rx *rx, const struct ferry_link *l)
 {
+	struct ferry_link	 lk = *l;
+
 	if (rx->t == NULL || rx->t->ops->configure == NULL)
 		return 0;
-	return rx->t->ops->configure(rx->t, l);
+	lk.dir = rx->dir;	/* the link key's tags differ by direction */
+	return rx->t->ops->configure(rx->t, &lk);
 }
 
 void

@@ -339,12 +339,14 @@ chan_tx_flush(struct chan_tx *tx)
 int
 chan_tx_configure(struct chan_tx *tx, const struct ferry_link *l)
 {
-	int	 r;
+	struct ferry_link	 lk = *l;
+	int			 r;
 
 	if (l->seal > FERRY_SEAL_EVERY)
 		return -EINVAL;
+	lk.dir = tx->dir;	/* the link key's tags differ by direction */
 	if (tx->t->ops->configure != NULL &&
-	    (r = tx->t->ops->configure(tx->t, l)) != 0)
+	    (r = tx->t->ops->configure(tx->t, &lk)) != 0)
 		return r;
 	/* Fewer frames per seal: on a lossy one-way link, a lost frame
 	 * takes down only the frames its seal covers. */

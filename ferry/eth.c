@@ -63,12 +63,15 @@ struct eth {
 	uint8_t			 mac[6];
 	uint32_t		 mtu;		/* after the Ethernet header */
 	struct ferry_link	 link;
+	struct linkmac		*lmac;		/* NULL until configured */
 
 	/* TX */
 	uint32_t		 session;
 	uint64_t		 msg;		/* the last msg sent whole */
 	uint32_t		 done;		/* packets of msg + 1 sent */
 	uint64_t		 pace_ns;	/* next packet not before */
+	uint8_t			 tags[FRAG_COUNT_MAX][LINK_TAG_LEN];
+	uint64_t		 tags_msg;	/* whose tags; 0: none */
 	struct ferry_link_stats	 st;
 	uint8_t			 ethhdr[ETH_HDR_LEN];
 	struct eth_txq		 q;
@@ -250,14 +253,35 @@ eth_open(const char *arg, enum transport_role role, struct transport **ret)
 	return r;
 }
 
+/* The link key: every packet is tagged with it, and none is taken
+ * without it. */
+static int
+eth_configure_key(struct eth *e, const struct ferry_link *l)
+{
+	struct linkmac	*mac = NULL;
+	int		 r;
+
+	if (l->key != NULL &&
+	    (r = linkmac_new(l->key, l->dir, &mac)) != 0)
+		return r;
+	linkmac_free(e->lmac);
+	e->lmac = mac;
+	if (e->fr != NULL)
+		frag_rx_key(e->fr, mac);
+	return 0;
+}
+
 static int
 eth_configure(struct transport *t, const struct ferry_link *l)
 {
 	struct eth	*e = (struct eth *)t;
+	int		 r;
 
 	if (l->copies > FERRY_LINK_COPIES_MAX ||
 	    l->timeout_ms > FERRY_LINK_TIMEOUT_MAX)
 		return -EINVAL;
+	if ((r = eth_configure_key(e, l)) != 0)
+		return r;
 	e->link.copies = l->copies != 0 ? l->copies : 1;
 	e->link.rate = l->rate;
 	e->link.timeout_ms = l->timeout_ms != 0 ? l->timeout_ms :
@@ -276,6 +300,8 @@ eth_connect(struct transport *t)
 
 	if (e->role != TRANSPORT_TX)
 		return -EINVAL;
+	if (e->lmac == NULL)
+		return -ENOKEY;		/* untagged packets: none at all */
 	/* Nothing answers on a link that may be a diode: the handle is the
 	 * connection. The kernel keeps the ENETDOWN of a link that went
 	 * down for the next send; it is old news now (a link still down
@@ -387,14 +413,35 @@ eth_pace(struct eth *e)
 }
 
 /*
- * Queues one link packet: the header h (filled here, the one place a link
- * header is written) and data_len bytes at data, which stay where they
- * are until the queue is flushed. k is the packet's number in its frame
- * (ETH_TX_NONE for a heartbeat), off the frame's offset in this send.
+ * A packet that cannot be tagged (no key, or an OpenSSL error) is not
+ * sent: what was queued before it goes, and the next send resumes at it
+ * (-EIO). A heartbeat is only left out: it is best effort.
+ */
+static int
+eth_untagged(struct eth *e, uint32_t k, size_t off)
+{
+	int	 r;
+
+	if ((r = eth_flush(e)) != 0)
+		return r;
+	if (k == ETH_TX_NONE)
+		return 0;
+	e->done = k;		/* e->msg is still the one before its frame */
+	e->resume = off;
+	return -EIO;
+}
+
+/*
+ * Queues one link packet: the header h with its tag (the one place a
+ * link header is written; the tag is computed here over the header and
+ * the data_len bytes at data, or is tag, a copy's) and the data, which
+ * stays where it is until the queue is flushed. k is the packet's number
+ * in its frame (ETH_TX_NONE for a heartbeat), off the frame's offset in
+ * this send. *ret_tag: the tag written, valid until the next call.
  */
 static int
 eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
-    uint32_t k, size_t off)
+    const uint8_t *tag, uint32_t k, size_t off, uint8_t **ret_tag)
 {
 	struct eth_txq	*q = &e->q;
 	struct msghdr	*m;
@@ -405,8 +452,14 @@ eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
 		return r;
 	if (q->n == ETH_TX_BATCH && (r = eth_flush(e)) != 0)
 		return r;
-	i = q->n++;
+	i = q->n;
 	frag_put_header(q->hdr[i], h);
+	if (tag != NULL)
+		memcpy(q->hdr[i] + LINK_TAG_OFF, tag, LINK_TAG_LEN);
+	else if (e->lmac == NULL ||
+	    linkmac_tag_parts(e->lmac, q->hdr[i], data, h->data_len) != 0)
+		return eth_untagged(e, k, off);
+	q->n++;
 	q->iov[i][0].iov_base = e->ethhdr;
 	q->iov[i][0].iov_len = ETH_HDR_LEN;
 	q->iov[i][1].iov_base = q->hdr[i];
@@ -420,6 +473,8 @@ eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
 	q->msg[i] = e->msg;
 	q->k[i] = k;
 	q->off[i] = off;
+	if (ret_tag != NULL)
+		*ret_tag = q->hdr[i] + LINK_TAG_OFF;
 	return 0;
 }
 
@@ -436,8 +491,9 @@ eth_send_frame(struct eth *e, const uint8_t *p, size_t len, size_t off)
 {
 	struct frag_hdr	 h;
 	size_t		 room = e->mtu - FRAG_HDR_LEN, npk;
-	uint32_t	 k;
-	int		 r;
+	uint32_t	 k, start;
+	uint8_t		*tag;
+	int		 r, first, cached;
 
 	memset(&h, 0, sizeof(h));
 	h.type = FRAG_DATA;
@@ -446,13 +502,32 @@ eth_send_frame(struct eth *e, const uint8_t *p, size_t len, size_t off)
 	h.msg = e->msg + 1;
 	h.total = (uint32_t)len;
 	npk = (size_t)h.count * e->link.copies;
-	for (k = e->done; k < npk; k++) {
+	/* A copy is the same packet, tag and all: the tags of the first
+	 * pass are kept for the copies, and trusted only when this msg's
+	 * whole first pass made them (a first pass resumed, or another
+	 * msg's, rewrites them). */
+	start = e->done;
+	cached = start >= h.count && e->tags_msg == h.msg;
+	if (start < h.count)
+		e->tags_msg = 0;
+	for (k = start; k < npk; k++) {
 		h.index = (uint16_t)(k % h.count);
 		h.offset = (uint32_t)(h.index * room);
 		h.data_len = (uint16_t)(len - h.offset < room ?
 		    len - h.offset : room);
-		if ((r = eth_queue(e, &h, p + h.offset, k, off)) != 0)
+		first = k < h.count;
+		if ((r = eth_queue(e, &h, p + h.offset,
+		    first || !cached ? NULL : e->tags[h.index], k, off,
+		    &tag)) != 0)
 			return r;
+		if (!first)
+			continue;
+		memcpy(e->tags[h.index], tag, LINK_TAG_LEN);
+		/* A whole first pass made here: its copies may reuse them. */
+		if (k + 1 == h.count && start == 0) {
+			e->tags_msg = h.msg;
+			cached = 1;
+		}
 	}
 	e->done = 0;
 	e->msg++;
@@ -469,7 +544,7 @@ eth_heartbeat(struct eth *e)
 	h.type = FRAG_HEARTBEAT;
 	h.session = e->session;
 	h.msg = e->msg;
-	return eth_queue(e, &h, NULL, ETH_TX_NONE, 0);
+	return eth_queue(e, &h, NULL, NULL, ETH_TX_NONE, 0, NULL);
 }
 
 static int
@@ -676,6 +751,7 @@ eth_close(struct transport *t)
 		frag_rx_free(e->fr);
 		free(e->fr);
 	}
+	linkmac_free(e->lmac);
 	buf_free(&e->out);
 	free(e);
 }

@@ -114,6 +114,11 @@ int	 seal_decode(const struct frame *, struct seal *ret);
  * ignore them. Zero fields take the defaults.
  */
 struct ferry_link {
+	/* The link key (FERRY_LINK_KEY_LEN bytes, copied at configure; the
+	 * caller wipes its own). NULL: eth: sends nothing and takes no
+	 * packet as authentic. */
+	const uint8_t	*key;
+	enum ferry_dir	 dir;		/* set by chan_*_configure */
 	uint32_t	 copies;	/* each link packet sent N times */
 	uint32_t	 rate;		/* link packets/s; 0 unlimited */
 	uint32_t	 timeout_ms;	/* reassembly and reorder wait */
@@ -123,6 +128,13 @@ struct ferry_link {
 #define FERRY_LINK_COPIES_MAX	8
 #define FERRY_LINK_TIMEOUT_MS	100	/* default */
 #define FERRY_LINK_TIMEOUT_MAX	60000
+#define FERRY_LINK_KEY_LEN	32
+
+/* linkkey.c: the link key file, exactly FERRY_LINK_KEY_LEN random bytes. */
+/* -EPERM if group/world accessible, -EINVAL if not exactly the length. */
+int	 linkkey_load(const char *path, uint8_t ret[FERRY_LINK_KEY_LEN]);
+/* Writes a new random key, mode 0600; -EEXIST rather than overwrite. */
+int	 linkkey_generate(const char *path);
 
 /* Counters of a link (all since open). */
 struct ferry_link_stats {
@@ -132,6 +144,7 @@ struct ferry_link_stats {
 	uint64_t	 duplicates;	/* copies dropped (RX) */
 	uint64_t	 lost;		/* frames given up on (RX) */
 	uint64_t	 malformed;	/* link packets that do not parse */
+	uint64_t	 bad_tag;	/* not authentic under the link key */
 	uint64_t	 oversized;	/* fragment count, length too big */
 	uint64_t	 out_of_window;	/* msg too far ahead */
 	uint64_t	 evicted;	/* partial frames dropped for room */

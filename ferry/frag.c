@@ -39,7 +39,7 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 {
 	struct reader	 rd;
 	struct frag_hdr	 h;
-	const uint8_t	*magic, *data = NULL;
+	const uint8_t	*magic, *tag, *data = NULL;
 	uint8_t		 version;
 
 	memset(&h, 0, sizeof(h));
@@ -54,7 +54,8 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 	    reader_get_u16(&rd, &h.index) != 0 ||
 	    reader_get_u16(&rd, &h.data_len) != 0 ||
 	    reader_get_u32(&rd, &h.total) != 0 ||
-	    reader_get_u32(&rd, &h.offset) != 0)
+	    reader_get_u32(&rd, &h.offset) != 0 ||
+	    reader_get_bytes(&rd, LINK_TAG_LEN, &tag) != 0)
 		return -EBADMSG;
 	if (h.msg == 0)
 		return -EBADMSG;
@@ -106,6 +107,12 @@ frag_slot_free(struct frag_rx *fr, struct frag_slot *s)
 	fr->nused--;
 	free(s->data);
 	memset(s, 0, sizeof(*s));
+}
+
+void
+frag_rx_key(struct frag_rx *fr, struct linkmac *mac)
+{
+	fr->mac = mac;
 }
 
 void
@@ -265,6 +272,13 @@ frag_rx_input_out(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 	const uint8_t		*data;
 	int			 r;
 
+	if ((r = linkmac_verify(fr->mac, untrusted, len)) != 0) {
+		if (r == -EKEYREJECTED)
+			fr->st.bad_tag++;
+		else
+			fr->st.malformed++;
+		return r;
+	}
 	if ((r = frag_decode(untrusted, len, &h, &data)) != 0) {
 		if (r == -E2BIG)
 			fr->st.oversized++;

@@ -93,14 +93,19 @@ extern const struct transport_ops eth_transport_ops;
 
 /*
  * frag.c: the eth: link packet (docs/ferry.md, "eth:IFACE"). After the
- * 14-byte Ethernet header, a 32-byte header, little-endian:
- * magic "ISGL", version 1, type, count (2), session (4), msg (8),
- * index (2), data_len (2), total (4), offset (4), then data_len bytes.
+ * 14-byte Ethernet header, a 48-byte header, little-endian:
+ * magic "ISGL", version 2, type, count (2), session (4), msg (8),
+ * index (2), data_len (2), total (4), offset (4), tag (16), then data_len
+ * bytes. The tag is HMAC-SHA256 under the link key over the direction
+ * byte, the 32 bytes before it and the data, cut to 16 bytes (linkkey.c).
  */
 #define ETH_FERRY_TYPE	0x88b5		/* IEEE local experimental 1 */
 #define FRAG_MAGIC	"ISGL"
-#define FRAG_VERSION	1
-#define FRAG_HDR_LEN	32
+#define FRAG_VERSION	2
+#define FRAG_HDR_LEN	48
+#define FRAG_DATA_LEN_OFF 22		/* data_len's place in the header */
+#define LINK_TAG_OFF	32		/* the tag's, and what it covers */
+#define LINK_TAG_LEN	16
 #define FRAG_TOTAL_MAX	FRAME_LEN_MAX	/* one ferry frame */
 #define FRAG_COUNT_MAX	1024		/* fragments per frame */
 #define FRAG_SLOTS_MAX	256		/* frames being reassembled */
@@ -157,9 +162,28 @@ struct frag_rx {
 	uint64_t		 nsessions;
 	int			 stuck;		/* no room: skip gaps now */
 	struct ferry_link_stats	 st;
+	struct linkmac		*mac;		/* not owned; NULL: no key */
 };
 
-/* Writes h as the 32-byte header. */
+/* linkkey.c: the tag of each link packet. */
+struct linkmac;
+/* A keyed HMAC-SHA256 context for one direction; -EIO on an OpenSSL
+ * error. */
+int	 linkmac_new(const uint8_t key[FERRY_LINK_KEY_LEN], enum ferry_dir,
+	    struct linkmac **ret);
+void	 linkmac_free(struct linkmac *);
+/* Writes the tag of the packet at pkt (header, then data_len bytes). */
+int	 linkmac_tag(struct linkmac *, uint8_t *pkt, size_t data_len);
+/* The same for a header and its data apart (the sender's iovecs). */
+int	 linkmac_tag_parts(struct linkmac *, uint8_t hdr[FRAG_HDR_LEN],
+	    const uint8_t *data, size_t data_len);
+/* 0 if the packet's tag is right; -EBADMSG when it is too short for its
+ * header and declared data, or of another magic or version, to be
+ * checked; -EKEYREJECTED when the tag is wrong (or m is NULL). */
+int	 linkmac_verify(struct linkmac *m, const uint8_t *untrusted,
+	    size_t len);
+
+/* Writes h as the first LINK_TAG_OFF bytes of the header (not the tag). */
 void	 frag_put_header(uint8_t p[FRAG_HDR_LEN], const struct frag_hdr *h);
 /* Parses one link packet's payload (after the Ethernet header; trailing
  * padding allowed). 0 with *ret and *ret_data (NULL for a heartbeat),
@@ -169,7 +193,12 @@ int	 frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 /* Reassembly, in msg order per session, within timeout_ns. */
 void	 frag_rx_init(struct frag_rx *, uint64_t timeout_ns);
 void	 frag_rx_free(struct frag_rx *);
-/* Takes one link packet heard at now (monotonic ns). 0 when kept;
+/* The key packets must be tagged with (kept, not owned): until it is
+ * set, every packet is refused as bad_tag. */
+void	 frag_rx_key(struct frag_rx *, struct linkmac *);
+/* Takes one link packet heard at now (monotonic ns). Its tag is checked
+ * first: nothing of a packet that is not authentic is kept or counted
+ * but bad_tag (-EKEYREJECTED). 0 when kept;
  * -EBADMSG, -E2BIG, -EALREADY (duplicate), -ENOMEM, or -ENOBUFS when
  * every slot holds a complete frame waiting behind a gap: the next
  * frag_rx_release gives the gap up at once, then try again. A msg

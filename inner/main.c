@@ -213,6 +213,8 @@ daemon_link_report(struct daemon *d, int link)
 		return;
 	daemon_link_audit(d, "malformed", st.link.malformed,
 	    &d->seen.link.malformed);
+	daemon_link_audit(d, "bad_tag", st.link.bad_tag,
+	    &d->seen.link.bad_tag);
 	daemon_link_audit(d, "oversized", st.link.oversized,
 	    &d->seen.link.oversized);
 	daemon_link_audit(d, "out_of_window", st.link.out_of_window,
@@ -252,10 +254,13 @@ daemon_beat_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	d->ticks++;
 	/* A quiet outer gets one heartbeat in ten: a stopped reader must
-	 * not find thousands of them in its spool. */
+	 * not find thousands of them in its spool. Nothing piles up on a
+	 * FIFO or a link, where a quiet outer may only be an unlucky one
+	 * (its beats lost): every beat goes. */
 	if (mono_ms() - d->in.beat_heard_ms <=
 	    (uint64_t)INNER_SILENT_BEATS * d->in.beat_ms ||
-	    d->ticks % 10 == 0)
+	    d->ticks % 10 == 0 ||
+	    (d->tx != NULL && !chan_tx_durable(d->tx)))
 		daemon_beat(d);
 }
 
@@ -451,6 +456,7 @@ daemon_start(struct daemon *d, const char *path)
 	struct timeval		 audit_tv = { 1, 0 }, beat_tv;
 	struct timeval		 prune_tv = { 60, 0 };
 	struct ferry_link	 link;
+	uint8_t			 link_key[FERRY_LINK_KEY_LEN];
 	int			 r;
 
 	if ((r = policy_load(path, POLICY_CHECK_FILES, &d->pol,
@@ -509,6 +515,13 @@ daemon_start(struct daemon *d, const char *path)
 	    d->key, d->pol->digest, s->state, &d->tx)) != 0)
 		fatalx("outward %s: %s", s->outward, strerror(-r));
 	if (s->link.present) {
+		memset(&link, 0, sizeof(link));
+		if (s->link.key != NULL) {
+			if ((r = linkkey_load(s->link.key, link_key)) != 0)
+				fatalx("link key %s: %s", s->link.key,
+				    strerror(-r));
+			link.key = link_key;
+		}
 		link.copies = s->link.copies;
 		link.rate = s->link.rate;
 		link.timeout_ms = s->link.timeout_ms;
@@ -517,6 +530,7 @@ daemon_start(struct daemon *d, const char *path)
 		    (d->tx != NULL && (r = chan_tx_configure(d->tx,
 		    &link)) != 0))
 			fatalx("link: %s", strerror(-r));
+		OPENSSL_cleanse(link_key, sizeof(link_key));
 	}
 	if (s->ferry_set.archive && (r = chan_rx_archive(d->rx, 1)) != 0) {
 		if (r != -ENOTSUP)

@@ -324,8 +324,9 @@ deliver_beat_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	dl->ticks++;
 	/* A silent inner gets one heartbeat in ten: a stopped reader must
-	 * not find thousands of them in its spool. */
-	if (!dl->silent || dl->ticks % DELIVER_IDLE_EVERY == 0)
+	 * not find thousands of them in its spool. Not on a FIFO or a link,
+	 * where nothing piles up and the silence may be beats lost. */
+	if (!dl->silent || !dl->durable || dl->ticks % DELIVER_IDLE_EVERY == 0)
 		deliver_send_beat(dl);
 	deliver_watch(dl);
 }
@@ -448,6 +449,13 @@ deliver_frame(struct outer *o, const struct frame *f)
 
 	if (dl == NULL)
 		return 0;
+	/* Not durable: nothing stored can arrive late, so any authentic
+	 * frame (a replay is not one) shows inner is there now. On a lossy
+	 * link its acks say so when its heartbeats were unlucky. */
+	if (!dl->durable) {
+		dl->alive_ms = mono_ms();
+		deliver_watch(dl);
+	}
 	if (f->kind == FRAME_HEARTBEAT) {
 		deliver_heartbeat(dl, f);
 		return 1;

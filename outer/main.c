@@ -352,6 +352,7 @@ main(int argc, char **argv)
 	struct event	*sigint, *sigterm, *sighup, *audit_ev;
 	struct timeval	 audit_tv = { 1, 0 };
 	struct ferry_link link;
+	uint8_t		 link_key[FERRY_LINK_KEY_LEN];
 	EVP_PKEY	*key = NULL, *peer_key = NULL;
 	char		*path = NULL, *errs = NULL, hex[2 * SHA256_LEN + 1];
 	char		 why[256];
@@ -411,6 +412,14 @@ main(int argc, char **argv)
 		fatalx("inward ferry %s: %s", o.policy->outer.inward,
 		    strerror(-r));
 	if (o.policy->outer.link.present) {
+		memset(&link, 0, sizeof(link));
+		if (o.policy->outer.link.key != NULL) {
+			if ((r = linkkey_load(o.policy->outer.link.key,
+			    link_key)) != 0)
+				fatalx("link key %s: %s",
+				    o.policy->outer.link.key, strerror(-r));
+			link.key = link_key;
+		}
 		link.copies = o.policy->outer.link.copies;
 		link.rate = o.policy->outer.link.rate;
 		link.timeout_ms = o.policy->outer.link.timeout_ms;
@@ -419,6 +428,7 @@ main(int argc, char **argv)
 		    (o.rx != NULL && (r = chan_rx_configure(o.rx,
 		    &link)) != 0))
 			fatalx("link: %s", strerror(-r));
+		OPENSSL_cleanse(link_key, sizeof(link_key));
 	}
 	outer_init_exchanges(&o);
 	fit_nofile(&o);

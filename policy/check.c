@@ -716,14 +716,15 @@ check_side(struct pstate *ps, int inner)
 }
 
 /* A private key must be a regular file that only its owner can read. */
-static void
-check_private_key(struct pstate *ps, const char *key, const struct ploc *loc)
+void
+check_secret_file(struct pstate *ps, const char *what, const char *key,
+    const struct ploc *loc)
 {
 	struct stat	 st;
 	const char	*why = NULL;
 
 	if (stat(key, &st) == -1)
-		pstate_error(ps, loc, "private key %s: %s", key,
+		pstate_error(ps, loc, "%s %s: %s", what, key,
 		    strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		why = "is not a regular file";
@@ -734,7 +735,13 @@ check_private_key(struct pstate *ps, const char *key, const struct ploc *loc)
 	else if (st.st_uid != 0 && st.st_uid != geteuid())
 		why = "is owned by another user";
 	if (why != NULL)
-		pstate_error(ps, loc, "private key %s %s", key, why);
+		pstate_error(ps, loc, "%s %s %s", what, key, why);
+}
+
+static void
+check_private_key(struct pstate *ps, const char *key, const struct ploc *loc)
+{
+	check_secret_file(ps, "private key", key, loc);
 }
 
 static void
@@ -795,6 +802,8 @@ check_policy(struct pstate *ps)
 	check_side(ps, 0);
 	check_side(ps, 1);
 	check_diode(ps);
+	check_link_key(ps, 0);
+	check_link_key(ps, 1);
 	if (ps->flags & POLICY_CHECK_FILES) {
 		check_key_files(ps, 0);
 		check_key_files(ps, 1);

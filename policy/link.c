@@ -2,14 +2,18 @@
 /* Copyright (c) 2026 The isogate authors */
 /* The `link` statement of the side blocks (the ferry link's settings) and the diode check. */
 
+#include <sys/stat.h>
+
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "policy/policy.h"
 #include "policy/parse.h"
 
-/* `link [diode] [copies N] [rate N/s] [seal N] [timeout DURATION]`, in
- * either side block: the ferry link's settings (docs/ferry.md). */
+/* `link [diode] [copies N] [rate N/s] [seal N] [timeout DURATION]
+ * [key "FILE"]`, in either side block: the ferry link's settings
+ * (docs/ferry.md). */
 void
 parse_side_link(struct pstate *ps, const struct ploc *loc)
 {
@@ -59,6 +63,13 @@ parse_link_opt(struct pstate *ps, enum link_opt opt, int64_t v, char *word,
 		else
 			s->link.seal = (uint32_t)v;
 		break;
+	case LINK_KEY:
+		if (s->link.key != NULL)
+			pstate_error(ps, loc, "link key given twice");
+		else if (check_path(ps, loc, "link key", word,
+		    &s->link.key) == 0)
+			ps->linkkey_loc[ps->side_sel] = *loc;
+		break;
 	case LINK_TIMEOUT:
 		if (check_duration(word, &ms) != 0 ||
 		    ms > LINK_TIMEOUT_MAX)
@@ -102,4 +113,44 @@ check_diode(struct pstate *ps)
 		    "link is a diode (one-way messages only)",
 		    p->messages[i].name);
 	}
+}
+
+static int
+is_eth(const char *endpoint)
+{
+	return endpoint != NULL && strncmp(endpoint, "eth:", 4) == 0;
+}
+
+/*
+ * An eth: ferry crosses a link that others may reach: every link packet is
+ * tagged with the link key, and a side without one could neither send
+ * nor take a packet. Refused here rather than at the first packet. With
+ * POLICY_CHECK_FILES, the key file is a secret of exactly the key's size.
+ */
+void
+check_link_key(struct pstate *ps, int inner)
+{
+	struct side	*s = inner ? &ps->p->inner : &ps->p->outer;
+	const struct ploc *loc = &ps->linkkey_loc[inner];
+	struct stat	 st;
+	size_t		 i;
+
+	if (!s->present)
+		return;
+	if (s->link.key == NULL) {
+		i = is_eth(s->inward) ? SIDE_INWARD : SIDE_OUTWARD;
+		if (is_eth(s->inward) || is_eth(s->outward))
+			pstate_error(ps, &ps->sideloc[inner][i], "an eth: "
+			    "ferry needs a link key (link key \"FILE\"; "
+			    "isogate keygen --link FILE)");
+		return;
+	}
+	if (!(ps->flags & POLICY_CHECK_FILES))
+		return;
+	check_secret_file(ps, "link key", s->link.key, loc);
+	if (stat(s->link.key, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size != LINK_KEY_LEN)
+		pstate_error(ps, loc, "link key %s must hold exactly %d bytes "
+		    "(isogate keygen --link FILE)", s->link.key,
+		    LINK_KEY_LEN);
 }

@@ -96,6 +96,7 @@ struct pstate {
 	int		 link_dup;	/* in a `link` given twice */
 	struct side	 scratch_side;
 	struct ploc	 sideloc[3][SIDE_NITEMS];
+	struct ploc	 linkkey_loc[3];	/* `link … key` per side_sel */
 };
 }
 
@@ -184,12 +185,15 @@ void	 parse_side_ferry(struct pstate *, char *, char *, int64_t,
 	    const struct ploc *);
 
 /* link.c */
-enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT, LINK_SEAL };
+enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT, LINK_SEAL,
+	LINK_KEY };
 void	 parse_side_link(struct pstate *, const struct ploc *);
 void	 parse_link_opt(struct pstate *, enum link_opt, int64_t, char *,
 	    const struct ploc *);
 /* With `link diode`: both sides say it, and every message is one-way. */
 void	 check_diode(struct pstate *);
+/* An eth: ferry has a link key; with POLICY_CHECK_FILES, a good one. */
+void	 check_link_key(struct pstate *, int inner);
 
 /* check.c */
 extern const char *const side_item_names[SIDE_NITEMS];
@@ -201,6 +205,9 @@ int	 check_duration(const char *, uint32_t *ms);
 int	 check_pattern(const char *, const char **why);
 int	 check_path(struct pstate *, const struct ploc *, const char *what,
 	    const char *path, char **ret);
+/* A secret file: regular, only its owner's (root or us) to read. */
+void	 check_secret_file(struct pstate *, const char *what, const char *path,
+	    const struct ploc *);
 int	 check_endpoint(struct pstate *, const struct ploc *,
 	    const char *what, const char *endpoint, char **ret);
 void	 check_policy(struct pstate *);
@@ -552,6 +559,9 @@ linkopts	: %empty
 		}
 		| linkopts SEAL INTLIT {
 			parse_link_opt(ps, LINK_SEAL, $3, NULL, &@3);
+		}
+		| linkopts KEY STR {
+			parse_link_opt(ps, LINK_KEY, 0, $3, &@3);
 		}
 		;
 

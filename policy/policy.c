@@ -59,6 +59,7 @@ policy_side_clear(struct side *s)
 	free(s->outward);
 	free(s->key);
 	free(s->peer_key);
+	free(s->link.key);
 	free(s->audit);
 	free(s->audit_set.syslog);
 	free(s->state);
@@ -604,7 +605,12 @@ put_side(struct buf *b, const char *name, const struct side *s)
 		if (r == 0 && s->link.seal != 0)
 			r = buf_putf(b, " seal %u", s->link.seal);
 		if (r == 0)
-			r = buf_putf(b, " timeout %ums\n", s->link.timeout_ms);
+			r = buf_putf(b, " timeout %ums", s->link.timeout_ms);
+		if (r == 0 && s->link.key != NULL &&
+		    (r = buf_put_str(b, " key ")) == 0)
+			r = put_quoted(b, s->link.key);
+		if (r == 0)
+			r = buf_put_u8(b, '\n');
 	}
 	for (i = 0; r == 0 && i < s->nstatements; i++) {
 		if ((r = buf_putf(b, "\tstatement %s ",

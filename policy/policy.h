@@ -110,6 +110,7 @@ struct statement {
 #define LINK_TIMEOUT_DEFAULT	100		/* ms */
 #define LINK_TIMEOUT_MAX	60000
 #define LINK_SEAL_MAX		64		/* FERRY_SEAL_EVERY */
+#define LINK_KEY_LEN		32		/* FERRY_LINK_KEY_LEN */
 struct guard {
 	int		 present;
 	uint16_t	 queue;		/* NFQUEUE number */
@@ -202,6 +203,7 @@ struct side {
 		uint32_t rate;		/* sender: packets/s, 0 unlimited */
 		uint32_t timeout_ms;	/* receiver: reorder/reassembly wait */
 		uint32_t seal;		/* sender: frames per seal, 0 default */
+		char	*key;		/* eth: link key file, or NULL */
 	}		 link;
 	struct side_limits limits;	/* outer only; as given */
 	char		*file;

@@ -18,6 +18,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: isogate keygen PREFIX\n"
+	    "       isogate keygen --link FILE\n"
 	    "       isogate check [-nv] POLICY\n"
 	    "       isogate nft --side outer|inner [--queue | --iptables] "
 	    "POLICY\n"
@@ -30,6 +31,17 @@ cmd_keygen(int argc, char **argv)
 {
 	int	 r;
 
+	if (argc == 3 && strcmp(argv[1], "--link") == 0) {
+		if ((r = linkkey_generate(argv[2])) != 0) {
+			fprintf(stderr, "isogate keygen: %s: %s\n", argv[2],
+			    r == -EEXIST ? "exists, not overwriting" :
+			    strerror(-r));
+			return 1;
+		}
+		printf("wrote %s (eth: link key, mode 0600; copy it to "
+		    "both hosts)\n", argv[2]);
+		return 0;
+	}
 	if (argc != 2)
 		usage();
 	if ((r = key_generate(argv[1])) != 0) {

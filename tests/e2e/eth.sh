@@ -179,17 +179,22 @@ case_twoway()
 	    relay_impaired
 	diag "outer retransmissions: $(audit_lines outer '.event == "retransmit"' |
 	    jq -r .reason | sort | uniq -c | tr '\n' ' '); inner repeats: $(audit_lines inner '.event == "execute" and .reason == "duplicate"' | wc -l); frames lost: $(link_total frames_lost)"
-	# What the link lost came back: each loss inner saw was repaired by
-	# a retransmission, every one on record with the id it carried.
-	if [ "$(link_total frames_lost)" -gt 0 ]; then
-		check "outer sent again what the link lost (retransmit records)" \
-		    audit_has outer '.event == "retransmit" and .decision == "allow"'
-		check "every retransmission names a posted message's id" \
-		    eval '[ "$(audit_lines outer ".event == \"retransmit\"" |
-		    jq -r .id | sort -u | comm -23 - <(audit_lines outer \
-		    ".event == \"request\" and .type == \"iotcard.usage\"" |
-		    jq -r .id | sort -u) | wc -l)" = 0 ]'
-	fi
+	# What the link spoiled came back: every one-way inner refused as
+	# spoiled on the way (bad_seal, unsealed: its seal or a frame beside
+	# it lost) was sent again by outer, on record with its id.
+	audit_lines inner '.event == "frame" and .type == "iotcard.usage" and (.reason == "bad_seal" or .reason == "unsealed")' |
+	    jq -r .id | sort -u >"$E2E_DIR/spoiled"
+	audit_lines outer '.event == "retransmit" and .decision == "allow"' |
+	    jq -r .id | sort -u >"$E2E_DIR/resent"
+	diag "one-ways spoiled on the way: $(wc -l <"$E2E_DIR/spoiled"), sent again: $(wc -l <"$E2E_DIR/resent")"
+	is "every one-way spoiled on the way was sent again (retransmit, same id)" \
+	    "$(comm -23 "$E2E_DIR/spoiled" "$E2E_DIR/resent" | wc -l)" 0
+	check "every retransmission names a posted message's id" \
+	    eval '[ "$(comm -23 "$E2E_DIR/resent" <(audit_lines outer \
+	    ".event == \"request\" and .type == \"iotcard.usage\"" |
+	    jq -r .id | sort -u) | wc -l)" = 0 ]'
+	is "outer never counted inner silent (its acks show it alive)" \
+	    "$(audit_lines outer '.event == "liveness" and .decision == "deny"' | wc -l)" 0
 	check "repeats inner recognised are on record as duplicates" \
 	    eval '[ "$(audit_lines inner ".event == \"execute\" and .type == \"iotcard.usage\" and .decision == \"allow\" and .reason != \"duplicate\"" |
 	    wc -l)" = "$N" ]'
@@ -260,33 +265,74 @@ inner_rss()
 	awk '/^VmRSS:/ { print $2 }' "/proc/${E2E_PID[inner]}/status"
 }
 
+# wait_link_total REASON N: until inner's link records of REASON add up to
+# N or more (link counters are audited once a second), at most 3 s.
+wait_link_total()
+{
+	local i
+	for ((i = 0; i < 30; i++)); do
+		[ "$(link_total "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 case_inject()
 {
-	local rpid before after i
+	local rpid fpid before after i tagged
 	e2e_start
 	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
 	is "a query crosses the link" "$STATUS" 200
+	tagged=(--key "$E2E_DIR/keys/link.key")
+
+	# Forged: the right shape, a key not the link's, for the genuine
+	# session's next msgs, sent before the genuine packets that will use
+	# them. Untagged, these would be reassembled in their place and the
+	# genuine ones dropped as duplicates.
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" forge eo --count 8 \
+	    >"$E2E_DIR/forge.out" 2>&1 &
+	fpid=$!
+	wait "$fpid"
+	check "forged fragments aimed at the genuine session were sent" \
+	    grep -q '^forged 9 after msg [0-9]' "$E2E_DIR/forge.out"
+	for i in 1 2 3 4 5; do
+		post iotcard.usage "{\"iccid\":\"8986000000000000010$i\",\"day\":\"2026-03-15\",\"bytes_used\":$i,\"status\":\"active\"}" \
+		    --interface "$CMIOT"
+		[ "$STATUS" = 202 ] || break
+	done
+	is "the genuine one-way messages after them are accepted" "$STATUS" 202
+	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	is "... and a query answered" "$STATUS" 200
+	is "... and all five applied" \
+	    "$(sql "SELECT count(*) FROM card_usage WHERE iccid LIKE '898600000000000001%'")" 5
+	check "inner audits the forgeries as bad_tag, with their count" \
+	    wait_link_total bad_tag 9
+	is "... and counts no frame lost for them" "$(link_total frames_lost)" 0
 
 	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo truncated \
 	    --count 5 >/dev/null
 	check_audit "truncated link packets are refused and audited" inner \
 	    '.event == "link" and .reason == "malformed" and .decision == "deny"'
+	# With the link key (an insider): the shape checks behind the tag.
 	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo oversized \
-	    --count 5 >/dev/null
+	    --count 5 "${tagged[@]}" >/dev/null
 	check_audit "oversized fragment counts are refused and audited" inner \
 	    '.event == "link" and .reason == "oversized" and .size >= 1'
 	before=$(link_total malformed)
 	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo badfrag \
-	    --count 3 >/dev/null
-	# Link counters are audited once a second.
-	for ((i = 0; i < 30; i++)); do
-		[ "$(link_total malformed)" -ge $((before + 3)) ] && break
-		sleep 0.1
-	done
+	    --count 3 "${tagged[@]}" >/dev/null
 	check "fragments past their frame's end are refused and counted" \
-	    test "$(link_total malformed)" -ge $((before + 3))
+	    wait_link_total malformed $((before + 3))
+	# Without it: refused on the tag before their shape is looked at.
+	before=$(link_total bad_tag)
+	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo oversized \
+	    --count 4 >/dev/null
+	check "oversized packets under another key are refused as bad_tag" \
+	    wait_link_total bad_tag $((before + 4))
 
-	# Replayed: genuine packets sent again under a new link session.
+	# Replayed: genuine packets sent again later as they were (dropped as
+	# copies), and under a new link session (their tag fails).
+	before=$(link_total bad_tag)
 	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" replay eo --wait 2 \
 	    >"$E2E_DIR/replay.out" 2>&1 &
 	rpid=$!
@@ -298,13 +344,17 @@ case_inject()
 	is "its link packets were recorded and sent again" \
 	    "$(cat "$E2E_DIR/replay.out")" "ready
 replayed 2"
-	check_audit "replayed frames are refused and audited" inner \
-	    '.event == "frame" and .reason == "replay" and .decision == "deny"'
+	check "the replays under a new session fail their tag" \
+	    wait_link_total bad_tag $((before + 2))
 	is "the replayed message is applied once" \
 	    "$(sql "SELECT count(*) FROM card_usage WHERE iccid = '89860000000000000077'")" 1
+	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
+	is "a query after the replay" "$STATUS" 200
 
-	# Wrong key: a second outer with its own key on the same link, at a
-	# far later epoch so that its frames are not just old.
+	# Wrong signing key: a second outer with its own Ed25519 key on the
+	# same link (and the link key: someone with the key file gets past
+	# the tags, not past the seals), at a far later epoch so that its
+	# frames are not just old.
 	"$ISOGATE_BIN"/isogate keygen "$E2E_DIR/keys/rogue" >/dev/null ||
 	    bail "keygen rogue"
 	mkdir -p "$E2E_DIR/state/rogue"
@@ -337,7 +387,7 @@ replayed 2"
 	else
 		before=$(inner_rss)
 		ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo \
-		    flood --count 1500 >/dev/null
+		    flood --count 1500 "${tagged[@]}" >/dev/null
 		sleep 0.5
 		after=$(inner_rss)
 		diag "inner RSS ${before} KiB before, ${after} KiB after 1500 partial 64 KiB frames (94 MiB)"
@@ -346,9 +396,10 @@ replayed 2"
 		    test $((after - before)) -lt 40960
 	fi
 	# More partial frames at once than the reassembly holds (256 slots,
-	# 16 MiB): the oldest are evicted, counted and audited.
+	# 16 MiB): the oldest are evicted, counted and audited. (With the
+	# link key: without it, none would take a slot.)
 	ip netns exec "$E2E_NS_OUTER" python3 "$LINK_PY" inject eo slots \
-	    --count 1000 >/dev/null
+	    --count 1000 "${tagged[@]}" >/dev/null
 	check_audit "the frames it could not keep are audited as evicted" \
 	    inner '.event == "link" and .reason == "evicted"'
 	check "... in a few records with counts, not one per packet" \

@@ -9,22 +9,31 @@
 #       next one, or after 50 ms) with the given percentages, from a
 #       random generator seeded with N. Prints "ready", then its counters
 #       (at most once a second, when they changed, and on SIGTERM).
-#   eth_link.py inject IF KIND [--count N]
-#       Sends N link packets of KIND out of IF: truncated (a header cut
-#       short), oversized (a fragment count over the limit), badfrag (a
-#       fragment past its frame's end), flood (every fragment but the
-#       last of 64 KiB frames, so that none completes, each a new msg),
+#   eth_link.py inject IF KIND [--count N] [--key FILE]
+#       Sends N link packets of KIND out of IF, tagged with the link key in
+#       FILE (an insider: the shape checks behind the tag answer) or, without
+#       --key, with a random key (a forger: refused as bad_tag): truncated (a
+#       header cut short), oversized (a fragment count over the limit),
+#       badfrag (a fragment past its frame's end), flood (every fragment but
+#       the last of 64 KiB frames, so that none completes, each a new msg),
 #       slots (the first fragment alone of such frames: each takes a
 #       reassembly slot at once).
+#   eth_link.py forge IF --count N [--timeout S]
+#       Waits for a link packet that IF sends, learns its session and msg,
+#       then sends N whole one-fragment frames for the next N msgs of that
+#       session and a heartbeat far ahead, all tagged with a random key:
+#       what a forger on the link would do to spoil the frames to come.
 #   eth_link.py post URL SOURCE COUNT [--threads T] [--first K]
 #       Posts COUNT one-way iotcard.usage messages, iccids K.. (one card
 #       each), from address SOURCE over T keep-alive connections; prints
 #       one line "ICCID STATUS" per message.
 #   eth_link.py replay IF --wait N [--timeout S]
 #       Records the first N link packets that IF sends, then sends them
-#       again under a new session number (the link header is not
-#       authenticated: the ferry's seals must refuse them).
+#       again as they were (duplicates to the receiver), and again under a
+#       new session number (which breaks their tag).
 import argparse
+import hashlib
+import hmac
 import http.client
 import queue
 import threading
@@ -40,7 +49,10 @@ import time
 
 ETH_TYPE = 0x88B5
 OUTGOING = 4  # PACKET_OUTGOING
-HDR = struct.Struct("<4sBBHIQHHII")  # the 32-byte link header
+HDR = struct.Struct("<4sBBHIQHHII")  # the link header up to its tag
+TAG_LEN = 16
+HDR_LEN = HDR.size + TAG_LEN  # 48
+INWARD = 1  # the direction byte the tag covers
 
 
 def sock(ifname, proto=ETH_TYPE):
@@ -110,52 +122,95 @@ def relay(args):
 
 
 def link_header(kind, count, session, msg, index, data_len, total, offset):
-    return HDR.pack(b"ISGL", 1, kind, count, session, msg, index, data_len,
+    return HDR.pack(b"ISGL", 2, kind, count, session, msg, index, data_len,
                     total, offset)
+
+
+def tagged(key, hdr, data=b"", direction=INWARD):
+    """A whole link packet: header, HMAC-SHA256 tag cut to 16, data."""
+    tag = hmac.new(key, bytes([direction]) + hdr + data,
+                   hashlib.sha256).digest()[:TAG_LEN]
+    return hdr + tag + data
+
+
+def read_key(path):
+    if path is None:
+        return os.urandom(32)  # anyone's but the link's
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def inject(args):
     s = sock(args.ifname)
+    key = read_key(args.key)
     session = int.from_bytes(os.urandom(4), "little")
     for i in range(args.count):
         if args.kind == "truncated":
-            pkt = link_header(1, 1, session, i + 1, 0, 40, 40, 0)[:20]
+            pkt = tagged(key, link_header(1, 1, session, i + 1, 0, 40, 40,
+                                          0))[:20]
         elif args.kind == "oversized":
-            pkt = link_header(1, 60000, session, i + 1, 0, 1000, 1 << 20, 0)
-            pkt += b"x" * 1000
+            pkt = tagged(key, link_header(1, 60000, session, i + 1, 0, 1000,
+                                          1 << 20, 0), b"x" * 1000)
         elif args.kind == "badfrag":
-            pkt = link_header(1, 2, session, i + 1, 1, 100, 150, 100)
-            pkt += b"x" * 100
+            pkt = tagged(key, link_header(1, 2, session, i + 1, 1, 100, 150,
+                                          100), b"x" * 100)
         elif args.kind == "flood":
             for k in range(46):
-                s.send(eth_header() + link_header(
+                s.send(eth_header() + tagged(key, link_header(
                     1, 47, session, i + 1, k, 1400, 46 * 1400 + 100,
-                    k * 1400) + b"y" * 1400)
+                    k * 1400), b"y" * 1400))
             continue
         elif args.kind == "slots":
-            pkt = link_header(1, 47, session, i + 1, 0, 1400, 46 * 1400 + 100,
-                              0) + b"z" * 1400
+            pkt = tagged(key, link_header(1, 47, session, i + 1, 0, 1400,
+                                          46 * 1400 + 100, 0), b"z" * 1400)
         else:
             sys.exit("unknown kind " + args.kind)
         s.send(eth_header() + pkt)
     print("sent %d %s" % (args.count, args.kind), flush=True)
 
 
-def replay(args):
-    s = sock(args.ifname, 0x0003)
+def sniff_outgoing(s, want, timeout):
+    """Up to want link packets this host sends on s's interface."""
     got = []
-    deadline = time.monotonic() + args.timeout
-    print("ready", flush=True)
-    while len(got) < args.wait and time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout
+    while len(got) < want and time.monotonic() < deadline:
         r, _, _ = select.select([s], [], [], 0.1)
         if not r:
             continue
         data, addr = s.recvfrom(65535)
-        if (addr[2] == OUTGOING and len(data) >= 14 + HDR.size and
+        if (addr[2] == OUTGOING and len(data) >= 14 + HDR_LEN and
                 data[12:14] == struct.pack("!H", ETH_TYPE)):
             got.append(data)
+    return got
+
+
+def forge(args):
+    s = sock(args.ifname, 0x0003)
+    print("ready", flush=True)
+    got = sniff_outgoing(s, 1, args.timeout)
+    if not got:
+        print("heard nothing", flush=True)
+        return 1
+    f = HDR.unpack_from(got[0], 14)
+    session, msg = f[4], f[5]
+    key = os.urandom(32)
+    for m in range(msg + 1, msg + 1 + args.count):
+        s.send(eth_header() + tagged(key, link_header(
+            1, 1, session, m, 0, 64, 64, 0), b"F" * 64))
+    s.send(eth_header() + tagged(key, link_header(
+        2, 0, session, msg + 1000, 0, 0, 0, 0)))
+    print("forged %d after msg %d" % (args.count + 1, msg), flush=True)
+    return 0
+
+
+def replay(args):
+    s = sock(args.ifname, 0x0003)
+    print("ready", flush=True)
+    got = sniff_outgoing(s, args.wait, args.timeout)
+    time.sleep(0.5)  # later: the genuine ones have been taken
     session = int.from_bytes(os.urandom(4), "little")
     for data in got:
+        s.send(data)
         f = list(HDR.unpack_from(data, 14))
         f[4] = session
         s.send(data[:14] + HDR.pack(*f) + data[14 + HDR.size:])
@@ -225,6 +280,11 @@ def main():
     i.add_argument("ifname")
     i.add_argument("kind")
     i.add_argument("--count", type=int, default=1)
+    i.add_argument("--key")
+    g = sub.add_parser("forge")
+    g.add_argument("ifname")
+    g.add_argument("--count", type=int, default=8)
+    g.add_argument("--timeout", type=float, default=10)
     c = sub.add_parser("post")
     c.add_argument("url")
     c.add_argument("source")
@@ -240,6 +300,8 @@ def main():
         relay(args)
     elif args.cmd == "inject":
         inject(args)
+    elif args.cmd == "forge":
+        sys.exit(forge(args))
     elif args.cmd == "post":
         post(args)
     else:

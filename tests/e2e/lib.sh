@@ -25,8 +25,9 @@
 # rewritten to plain), E2E_CERT (the client certificate http presents),
 # E2E_ETH=1 (two hosts: outer and inner in two network namespaces joined by
 # a veth pair with no addresses, the ferry eth: on it both ways, curl run in
-# outer's namespace; needs root; E2E_ETH_LINK is an extra `link …` line
-# for both side blocks; E2E_ETH_RELAY=ARGS puts tests/e2e/eth_link.py's
+# outer's namespace; needs root; both side blocks get `link key
+# "$E2E_DIR/keys/link.key"`, a fresh key; E2E_ETH_LINK is that `link …`
+# line's settings, e.g. "link diode seal 4"; E2E_ETH_RELAY=ARGS puts tests/e2e/eth_link.py's
 # impairment relay with those arguments in a third namespace between them).
 
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -222,6 +223,10 @@ e2e_setup()
 		"$ISOGATE_BIN"/isogate keygen "$E2E_DIR/keys/$f" >/dev/null ||
 		    bail "isogate keygen $E2E_DIR/keys/$f"
 	done
+	if [ "${E2E_ETH:-}" = 1 ]; then
+		"$ISOGATE_BIN"/isogate keygen --link "$E2E_DIR/keys/link.key" \
+		    >/dev/null || bail "isogate keygen --link"
+	fi
 	sqlite3 -bail "$E2E_DB" <"$E2E_ROOT/tools/demo-db.sql" >/dev/null ||
 	    bail "create and seed the database"
 }
@@ -263,10 +268,10 @@ e2e_eth_setup()
 	sed -i -e '/^outer[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:eo"#' \
 	    -e '/^inner[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:ei"#' \
 	    "$E2E_POLICY"
-	if [ -n "${E2E_ETH_LINK:-}" ]; then
-		sed -i -e "/^\(outer\|inner\)[[:space:]]*{/a\\	$E2E_ETH_LINK" \
-		    "$E2E_POLICY"
-	fi
+	# Every link packet is tagged with the link key (made in e2e_setup):
+	# both sides name it, with E2E_ETH_LINK's settings if any.
+	sed -i -e "/^\(outer\|inner\)[[:space:]]*{/a\\	${E2E_ETH_LINK:-link} key \"$E2E_DIR/keys/link.key\"" \
+	    "$E2E_POLICY"
 	[ "$(grep -c '"eth:e[oi]"' "$E2E_POLICY")" = 4 ] ||
 	    bail "rewrite the ferry endpoints to eth:" "$(cat "$E2E_POLICY")"
 }

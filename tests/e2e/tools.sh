@@ -79,6 +79,33 @@ isogate_run keygen "$E2E_DIR/keys/extra"
 is "keygen refuses to overwrite (exit 1)" "$RC" 1
 is "the existing key is unchanged" "$(sha256sum "$E2E_DIR/keys/extra.key")" "$sum"
 
+# keygen --link: the eth: link key, and the policy that names it.
+isogate_run keygen --link "$E2E_DIR/keys/link.key"
+is "keygen --link writes a link key" "$RC" 0
+is "... of 32 bytes" "$(stat -c %s "$E2E_DIR/keys/link.key" 2>/dev/null)" 32
+is "... mode 600" "$(stat -c %a "$E2E_DIR/keys/link.key" 2>/dev/null)" 600
+sum=$(sha256sum "$E2E_DIR/keys/link.key")
+isogate_run keygen --link "$E2E_DIR/keys/link.key"
+is "keygen --link refuses to overwrite (exit 1)" "$RC" 1
+is "the existing link key is unchanged" "$(sha256sum "$E2E_DIR/keys/link.key")" "$sum"
+eth_policy=$E2E_DIR/policy/eth.policy
+sed -e '/^\(outer\|inner\)[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:ferry0"#' \
+    "$E2E_POLICY" >"$eth_policy"
+isogate_run check "$eth_policy"
+check "check refuses an eth: ferry without a link key, file:line" \
+    eval '[ "$RC" = 1 ] && grep -q "^$eth_policy:[0-9]*: an eth: ferry needs a link key" <<<"$ERR"'
+sed -i -e "/^\(outer\|inner\)[[:space:]]*{/a\\	link key \"$E2E_DIR/keys/link.key\"" "$eth_policy"
+isogate_run check "$eth_policy"
+is "check takes it with the key on both sides" "$RC" 0
+chmod 640 "$E2E_DIR/keys/link.key"
+isogate_run check "$eth_policy"
+check "check refuses a group-readable link key, file:line" \
+    eval '[ "$RC" = 1 ] && grep -q "^$eth_policy:[0-9]*: link key .* is readable by group or others (chmod 600)" <<<"$ERR"'
+inner_err=$(timeout 20 "$ISOGATE_BIN/isogate-inner" -f "$eth_policy" 2>&1 >/dev/null)
+check "inner refuses to start on it, naming the file and line" \
+    grep -q "^$eth_policy:[0-9]*: link key .* (chmod 600)" <<<"$inner_err"
+chmod 600 "$E2E_DIR/keys/link.key"
+
 # Fail closed: the daemons refuse to start on a bad set-up, with one line.
 # daemon_refuses NAME POLICY PATTERN DESCRIPTION
 daemon_refuses()

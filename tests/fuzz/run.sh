@@ -180,14 +180,16 @@ EOF
 		python3 - "$corpus" <<'EOF'
 # Records of (ms step, length, link packet): a frame in three fragments
 # out of order with a copy, a heartbeat, a truncated and an oversized one.
+# The length's top bit asks fuzz_frag to write the valid tag (the 16 zero
+# bytes after the header here); "forged" leaves them wrong.
 import os, struct, sys
-H = struct.Struct("<4sBBHIQHHII")
+H = struct.Struct("<4sBBHIQHHII16s")
 def pkt(kind, count, msg, index, data_len, total, offset, session=7):
-    body = H.pack(b"ISGL", 1, kind, count, session, msg, index, data_len,
-                  total, offset)
+    body = H.pack(b"ISGL", 2, kind, count, session, msg, index, data_len,
+                  total, offset, bytes(16))
     return body + bytes([index]) * data_len
-def rec(step, p):
-    return struct.pack("<BH", step, len(p)) + p
+def rec(step, p, tag=True):
+    return struct.pack("<BH", step, len(p) | (0x8000 if tag else 0)) + p
 three = [pkt(1, 3, 1, i, 40 if i < 2 else 20, 100, 40 * i) for i in range(3)]
 seeds = {
     "reorder": rec(0, three[2]) + rec(1, three[0]) + rec(0, three[0]) + rec(2, three[1]),
@@ -195,6 +197,8 @@ seeds = {
     "truncated": rec(0, three[0][:20]),
     "oversized": rec(0, pkt(1, 60000, 1, 0, 10, 1 << 20, 0)),
     "sessions": b"".join(rec(1, pkt(1, 1, 1, 0, 5, 5, 0, s)) for s in range(6)),
+    "forged": rec(0, three[0], False) + rec(0, pkt(2, 0, 9, 0, 0, 0, 0), False)
+              + b"".join(rec(1, p) for p in three),
 }
 for name, data in seeds.items():
     with open(os.path.join(sys.argv[1], "gen-" + name), "wb") as f:

@@ -2,13 +2,20 @@
 /* Copyright (c) 2026 The isogate authors */
 /* Unit tests for the eth: transport on a veth pair in a private network namespace (needs root, as CI has). */
 
+#include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <linux/if_packet.h>
+#include <net/if.h>
+
+#include <arpa/inet.h>
 #include <sched.h>
 #include <poll.h>
 
 #include "chan_fixtures.h"
 #include "ferry/transport.h"
+
+static uint8_t		 link_key[FERRY_LINK_KEY_LEN];	/* random per run */
 
 /* One veth pair, ea <-> eb, no addresses, in this process's own netns. */
 static int
@@ -22,6 +29,8 @@ eth_group_setup(void **state)
 	    system("ip link add ea type veth peer name eb && "
 	    "ip link set ea up && ip link set eb up") != 0)
 		return -1;
+	if (random_bytes(link_key, sizeof(link_key)) != 0)
+		return -1;
 	return group_setup(state);
 }
 
@@ -30,13 +39,15 @@ eth_tx(const char *ifname, const struct ferry_link *l)
 {
 	char		 ep[32], st[PATH_MAX];
 	struct chan_tx	*tx = NULL;
+	struct ferry_link keyed = { .key = link_key };
 
 	snprintf(ep, sizeof(ep), "eth:%s", ifname);
 	path_in(st, "tx-state");
 	assert_int_equal(chan_tx_open(ep, FERRY_INWARD, key_a, digest1, st,
 	    &tx), 0);
 	if (l != NULL)
-		assert_int_equal(chan_tx_configure(tx, l), 0);
+		keyed = *l;
+	assert_int_equal(chan_tx_configure(tx, &keyed), 0);
 	assert_int_equal(chan_tx_connect(tx), 0);
 	assert_true(chan_tx_fd(tx) >= 0);
 	return tx;
@@ -47,10 +58,12 @@ eth_rx(const char *ifname)
 {
 	char		 ep[32];
 	struct chan_rx	*rx = NULL;
+	struct ferry_link keyed = { .key = link_key };
 
 	snprintf(ep, sizeof(ep), "eth:%s", ifname);
 	assert_int_equal(chan_rx_open(ep, FERRY_INWARD, pub_a, digest1, NULL,
 	    &rx), 0);
+	assert_int_equal(chan_rx_configure(rx, &keyed), 0);
 	assert_true(chan_rx_fd(rx) >= 0);
 	return rx;
 }
@@ -90,6 +103,24 @@ send_big(struct chan_tx *tx, int first, int n, size_t size)
 	}
 }
 
+/* A raw packet socket on ifname for the link's EtherType. */
+static int
+raw_socket(const char *ifname)
+{
+	struct sockaddr_ll	 sll;
+	int			 fd;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_FERRY_TYPE));
+	assert_true(fd >= 0);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_FERRY_TYPE);
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	assert_true(sll.sll_ifindex > 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return fd;
+}
+
 static void
 test_small_and_fragmented(void **state)
 {
@@ -125,12 +156,24 @@ test_small_and_fragmented(void **state)
 static void
 test_copies_and_rate(void **state)
 {
-	struct ferry_link	 l = { .copies = 3, .rate = 20000 };
+	struct ferry_link	 l = { .key = link_key, .copies = 3,
+				    .rate = 20000 };
 	struct chan_tx		*tx;
 	struct chan_rx		*rx;
 	struct chan_rx_stats	 st;
 
+	static uint8_t		 seen[32][3][2048];
+	uint8_t			 p[2048];
+	struct frag_hdr		 h;
+	const uint8_t		*d;
+	size_t			 ncopies[32];
+	ssize_t			 n;
+	int			 sn;
+	unsigned		 i, c;
+
 	(void)state;
+	memset(ncopies, 0, sizeof(ncopies));
+	sn = raw_socket("eb");
 	rx = eth_rx("eb");
 	tx = eth_tx("ea", &l);
 	send_n(tx, 1, 30);
@@ -141,6 +184,22 @@ test_copies_and_rate(void **state)
 	chan_rx_stats(rx, &st);
 	/* 31 frames (30 and a seal) and one heartbeat... each frame thrice. */
 	assert_true(st.link.duplicates == 62);
+	/* The copies are the same bytes, tag and all: one tag per packet. */
+	while ((n = recv(sn, p, sizeof(p), MSG_DONTWAIT)) > 14) {
+		if (frag_decode(p + 14, (size_t)n - 14, &h, &d) != 0 ||
+		    h.type != FRAG_DATA || h.msg > 31)
+			continue;
+		assert_true((size_t)n - 14 <= sizeof(seen[0][0]));
+		c = (unsigned)ncopies[h.msg]++;
+		assert_true(c < 3);
+		memcpy(seen[h.msg][c], p + 14, (size_t)n - 14);
+	}
+	close(sn);
+	for (i = 1; i <= 31; i++) {
+		assert_int_equal(ncopies[i], 3);
+		assert_memory_equal(seen[i][0], seen[i][1], sizeof(seen[i][0]));
+		assert_memory_equal(seen[i][0], seen[i][2], sizeof(seen[i][0]));
+	}
 	chan_tx_close(tx);
 	chan_rx_close(rx);
 }
@@ -267,7 +326,7 @@ test_link_down(void **state)
 static void
 test_stream_then_one(void **state)
 {
-	struct ferry_link	 l = { .rate = 200000 };
+	struct ferry_link	 l = { .key = link_key, .rate = 200000 };
 	struct chan_tx		*tx;
 	struct chan_rx		*rx;
 	struct chan_rx_stats	 st;
@@ -325,6 +384,128 @@ test_open_errors(void **state)
 	chan_tx_close(tx);
 }
 
+/* The session and highest msg of the genuine packets sniff has heard. */
+static void
+sniff(int fd, uint32_t *session, uint64_t *msg)
+{
+	uint8_t			 p[2048];
+	struct frag_hdr		 h;
+	const uint8_t		*d;
+	ssize_t			 n;
+
+	while ((n = recv(fd, p, sizeof(p), MSG_DONTWAIT)) > 14) {
+		if (frag_decode(p + 14, (size_t)n - 14, &h, &d) != 0)
+			continue;
+		*session = h.session;
+		if (h.msg > *msg)
+			*msg = h.msg;
+	}
+}
+
+/*
+ * Forged packets, right shape and aimed at the genuine sender's session
+ * and the next msgs it will use (whole one-fragment frames, a heartbeat
+ * far ahead), tagged with another key or with the right key for the
+ * other direction, sent between the genuine bursts: every genuine frame
+ * is delivered, nothing is lost, and each forgery is counted bad_tag.
+ */
+static void
+test_forged_interleaved(void **state)
+{
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+	struct linkmac		*wrong, *reflect;
+	struct frag_hdr		 h;
+	uint8_t			 k2[FERRY_LINK_KEY_LEN], p[14 + FRAG_HDR_LEN + 64];
+	uint32_t		 session = 0;
+	uint64_t		 msg = 0, m, forged = 0;
+	int			 sn, fd, burst;
+
+	(void)state;
+	memcpy(k2, link_key, sizeof(k2));
+	k2[0] ^= 0xff;
+	assert_int_equal(linkmac_new(k2, FERRY_INWARD, &wrong), 0);
+	assert_int_equal(linkmac_new(link_key, FERRY_OUTWARD, &reflect), 0);
+	rx = eth_rx("eb");
+	tx = eth_tx("ea", NULL);
+	sn = raw_socket("eb");
+	fd = raw_socket("ea");
+	memset(p, 0xff, 12);
+	p[12] = ETH_FERRY_TYPE >> 8;
+	p[13] = ETH_FERRY_TYPE & 0xff;
+	for (burst = 0; burst < 10; burst++) {
+		send_n(tx, 1 + 5 * burst, 5);
+		assert_int_equal(chan_tx_flush(tx), 0);
+		usleep(20000);
+		sniff(sn, &session, &msg);
+		assert_true(msg > 0);
+		for (m = msg + 1; m <= msg + 4; m++) {
+			memset(&h, 0, sizeof(h));
+			h.type = m == msg + 4 ? FRAG_HEARTBEAT : FRAG_DATA;
+			h.session = session;
+			h.msg = h.type == FRAG_HEARTBEAT ? msg + 1000 : m;
+			if (h.type == FRAG_DATA) {
+				h.count = 1;
+				h.total = h.data_len = 64;
+				memset(p + 14 + FRAG_HDR_LEN, 'F', 64);
+			}
+			frag_put_header(p + 14, &h);
+			assert_int_equal(linkmac_tag(m % 2 ? wrong : reflect,
+			    p + 14, h.data_len), 0);
+			assert_int_equal(send(fd, p, 14 + FRAG_HDR_LEN +
+			    h.data_len, 0), (ssize_t)(14 + FRAG_HDR_LEN +
+			    h.data_len));
+			forged++;
+		}
+		pump(rx, 5 * ((size_t)burst + 1));
+	}
+	assert_int_equal(nev, 50);
+	expect_frames(0, 1, 50, CHAN_OK);
+	chan_rx_stats(rx, &st);
+	assert_true(st.delivered == 50);
+	assert_true(st.lost == 0);
+	assert_true(st.link.lost == 0);
+	assert_true(st.link.bad_tag == forged);
+	assert_true(st.link.sessions == 0);
+	close(sn);
+	close(fd);
+	linkmac_free(wrong);
+	linkmac_free(reflect);
+	chan_tx_close(tx);
+	chan_rx_close(rx);
+}
+
+/* Without a link key a sender never connects, and a receiver takes
+ * nothing: the keyed sender's frames are all bad_tag. */
+static void
+test_no_key(void **state)
+{
+	struct chan_tx		*tx = NULL;
+	struct chan_rx		*rx = NULL;
+	struct chan_rx_stats	 st;
+	char			 path[PATH_MAX];
+
+	(void)state;
+	path_in(path, "tx-state");
+	assert_int_equal(chan_tx_open("eth:ea", FERRY_INWARD, key_a, digest1,
+	    path, &tx), 0);
+	assert_int_equal(chan_tx_connect(tx), -ENOKEY);
+	chan_tx_close(tx);
+	assert_int_equal(chan_rx_open("eth:eb", FERRY_INWARD, pub_a, digest1,
+	    NULL, &rx), 0);
+	tx = eth_tx("ea", NULL);
+	send_n(tx, 1, 5);
+	assert_int_equal(chan_tx_flush(tx), 0);
+	pump(rx, 1);
+	assert_int_equal(nev, 0);
+	chan_rx_stats(rx, &st);
+	assert_true(st.link.bad_tag >= 6);	/* 5 frames, a seal, ... */
+	assert_true(st.link.fragments == 0);
+	chan_tx_close(tx);
+	chan_rx_close(rx);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -338,6 +519,8 @@ main(void)
 		T(test_link_down),
 		T(test_stream_then_one),
 		T(test_open_errors),
+		T(test_forged_interleaved),
+		T(test_no_key),
 	};
 
 	return cmocka_run_group_tests(tests, eth_group_setup, group_teardown);

@@ -10,15 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "ferry/transport.h"
 
 #define MS	1000000ULL
 
+static const uint8_t	 key[FERRY_LINK_KEY_LEN] = "0123456789abcdef0123456789abcde";
 static uint8_t		 pkt[FRAG_HDR_LEN + 2048];
+static struct linkmac	*lm;		/* key, inward: what the tests send */
 static struct frag_rx	*fr;		/* fresh for each test, timeout 50 ms */
 static struct buf	 out;		/* what it released */
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return linkmac_new(key, FERRY_INWARD, &lm);
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	linkmac_free(lm);
+	return 0;
+}
 
 static int
 setup(void **state)
@@ -27,8 +52,17 @@ setup(void **state)
 	if ((fr = malloc(sizeof(*fr))) == NULL)
 		return -1;
 	frag_rx_init(fr, 50 * MS);
+	frag_rx_key(fr, lm);
 	buf_init(&out, 1 << 20);
 	return 0;
+}
+
+/* Tags pkt (len bytes: header and data) with the tests' key. */
+static size_t
+tag(size_t len)
+{
+	assert_int_equal(linkmac_tag(lm, pkt, len - FRAG_HDR_LEN), 0);
+	return len;
 }
 
 static int
@@ -63,7 +97,7 @@ mk(uint32_t session, uint64_t msg, uint32_t total, uint32_t room,
 	frag_put_header(pkt, &h);
 	for (i = 0; i < h.data_len; i++)
 		pkt[FRAG_HDR_LEN + i] = (uint8_t)((h.offset + i + msg) % 251);
-	return FRAG_HDR_LEN + h.data_len;
+	return tag(FRAG_HDR_LEN + h.data_len);
 }
 
 static size_t
@@ -76,7 +110,7 @@ mk_hb(uint32_t session, uint64_t msg)
 	h.session = session;
 	h.msg = msg;
 	frag_put_header(pkt, &h);
-	return FRAG_HDR_LEN;
+	return tag(FRAG_HDR_LEN);
 }
 
 /* Splits got into frames of the sizes given (0-terminated) and checks
@@ -148,7 +182,8 @@ test_codec_rejects(void **state)
 	assert_int_equal(frag_decode(pkt, len, &h, &d), want);	\
 } while (0)
 	BAD(0, 'X', -EBADMSG);		/* magic */
-	BAD(4, 2, -EBADMSG);		/* version */
+	BAD(4, 1, -EBADMSG);		/* version 1: untagged */
+	BAD(4, 3, -EBADMSG);		/* version */
 	BAD(5, 3, -EBADMSG);		/* type */
 	BAD(6, 0, -EBADMSG);		/* count 0 (low byte; high is 0) */
 	BAD(7, 0x10, -E2BIG);		/* count 4099 > FRAG_COUNT_MAX */
@@ -309,6 +344,7 @@ test_bounds(void **state)
 	for (m = 1; m <= 3 * FRAG_SLOTS_MAX; m++) {
 		h.msg = m;
 		frag_put_header(pkt, &h);
+		tag(FRAG_HDR_LEN + 10);
 		assert_int_equal(frag_rx_input(fr, pkt, FRAG_HDR_LEN + 10, m),
 		    0);
 		assert_true(fr->bytes <= FRAG_BYTES_MAX);
@@ -318,11 +354,13 @@ test_bounds(void **state)
 	h.msg = 3 * FRAG_SLOTS_MAX;
 	h.count = 999;
 	frag_put_header(pkt, &h);
+	tag(FRAG_HDR_LEN + 10);
 	assert_int_equal(frag_rx_input(fr, pkt, FRAG_HDR_LEN + 10, m),
 	    -EBADMSG);
 	/* Oversized count counted apart. */
 	len = mk(5, 2, 100, 40, 1);
 	pkt[7] = 0x10;
+	tag(len);
 	assert_int_equal(frag_rx_input(fr, pkt, len, m), -E2BIG);
 	assert_true(fr->st.oversized == 1);
 	/* Everything times out; nothing is delivered. */
@@ -480,6 +518,292 @@ test_direct(void **state)
 	assert_int_equal(frag_rx_input_out(fr, pkt, len, 5, &out), 0);
 	assert_int_equal(out.len, 300);
 	assert_int_equal(fr->nused, 1);
+	/* A frame whole in one packet but with a wrong tag: refused, nothing
+	 * of it goes out. */
+	len = mk(9, 6, 50, 1000, 0);
+	pkt[FRAG_HDR_LEN + 3] ^= 1;
+	assert_int_equal(frag_rx_input_out(fr, pkt, len, 6, &out),
+	    -EKEYREJECTED);
+	assert_int_equal(out.len, 300);
+	assert_true(fr->st.bad_tag == 1 && fr->st.frames == 4);
+}
+
+/* Nothing of a refused packet is kept: no slot, no session, no count
+ * but the one it failed on. */
+static void
+assert_untouched(void)
+{
+	size_t	 i;
+
+	assert_int_equal(fr->nused, 0);
+	assert_int_equal(fr->bytes, 0);
+	for (i = 0; i < FRAG_SESSIONS; i++)
+		assert_false(fr->sess[i].used);
+	assert_true(fr->st.fragments == 0 && fr->st.heartbeats == 0 &&
+	    fr->st.duplicates == 0 && fr->st.sessions == 0);
+	assert_int_equal(frag_rx_deadline(fr), 0);
+}
+
+/* The tag is HMAC-SHA256 (OpenSSL's one-shot HMAC() agrees) over the
+ * direction byte, the header before the tag and the data, cut to 16. */
+static void
+test_tag_standard(void **state)
+{
+	uint8_t		 in[1 + LINK_TAG_OFF + 100], md[32];
+	unsigned int	 mdlen = 0;
+	size_t		 len;
+
+	(void)state;
+	len = mk(7, 3, 100, 100, 0);
+	assert_int_equal(len, FRAG_HDR_LEN + 100);
+	in[0] = FERRY_INWARD;
+	memcpy(in + 1, pkt, LINK_TAG_OFF);
+	memcpy(in + 1 + LINK_TAG_OFF, pkt + FRAG_HDR_LEN, 100);
+	assert_non_null(HMAC(EVP_sha256(), key, sizeof(key), in, sizeof(in),
+	    md, &mdlen));
+	assert_int_equal(mdlen, 32);
+	assert_memory_equal(pkt + LINK_TAG_OFF, md, LINK_TAG_LEN);
+	assert_int_equal(linkmac_verify(lm, pkt, len), 0);
+	/* Ethernet padding after the data is not covered, and allowed. */
+	memset(pkt + len, 0xee, 20);
+	assert_int_equal(linkmac_verify(lm, pkt, len + 20), 0);
+}
+
+/* One bit flipped anywhere in the header, tag or data: refused, and
+ * nothing of it kept; the genuine packet is then taken. */
+static void
+test_tag_bitflips(void **state)
+{
+	uint8_t		 good[FRAG_HDR_LEN + 40];
+	size_t		 len, i;
+	uint64_t	 refused = 0;
+	int		 b, r;
+
+	(void)state;
+	len = mk(7, 1, 80, 40, 0);
+	assert_int_equal(len, sizeof(good));
+	memcpy(good, pkt, len);
+	for (i = 0; i < len; i++) {
+		for (b = 0; b < 8; b++) {
+			memcpy(pkt, good, len);
+			pkt[i] ^= (uint8_t)(1U << b);
+			r = frag_rx_input(fr, pkt, len, 1);
+			/* magic, version, and a data_len past the packet
+			 * fail on shape before the tag can be computed */
+			assert_true(r == -EKEYREJECTED || r == -EBADMSG);
+			if (r == -EBADMSG)
+				assert_true(i < 5 || i == FRAG_DATA_LEN_OFF ||
+				    i == FRAG_DATA_LEN_OFF + 1);
+			refused++;
+			assert_untouched();
+		}
+	}
+	assert_true(fr->st.bad_tag + fr->st.malformed == refused);
+	assert_true(fr->st.bad_tag > refused - 5 * 8 - 16);
+	/* Cut short, or with a data_len shorter than the data: refused. */
+	memcpy(pkt, good, len);
+	assert_int_equal(frag_rx_input(fr, pkt, len - 1, 1), -EBADMSG);
+	assert_int_equal(frag_rx_input(fr, pkt, FRAG_HDR_LEN - 1, 1),
+	    -EBADMSG);
+	pkt[FRAG_DATA_LEN_OFF] = 39;
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EKEYREJECTED);
+	assert_untouched();
+	memcpy(pkt, good, len);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	assert_true(fr->st.fragments == 1);
+}
+
+/* Another key, the other direction's tags, or no key at all: refused. */
+static void
+test_tag_wrong_key(void **state)
+{
+	struct linkmac	*other, *outward;
+	uint8_t		 k2[FERRY_LINK_KEY_LEN];
+	size_t		 len;
+
+	(void)state;
+	memcpy(k2, key, sizeof(k2));
+	k2[31] ^= 1;
+	assert_int_equal(linkmac_new(k2, FERRY_INWARD, &other), 0);
+	assert_int_equal(linkmac_new(key, FERRY_OUTWARD, &outward), 0);
+	assert_int_equal(linkmac_new(key, 3, &other), -EINVAL);
+	len = mk(7, 1, 50, 64, 0);
+	assert_int_equal(linkmac_tag(other, pkt, len - FRAG_HDR_LEN), 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EKEYREJECTED);
+	assert_int_equal(linkmac_tag(outward, pkt, len - FRAG_HDR_LEN), 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EKEYREJECTED);
+	assert_true(fr->st.bad_tag == 2);
+	assert_untouched();
+	/* A receiver without a key takes nothing, genuine or not. */
+	frag_rx_key(fr, NULL);
+	len = mk(7, 1, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EKEYREJECTED);
+	assert_untouched();
+	frag_rx_key(fr, lm);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	linkmac_free(other);
+	linkmac_free(outward);
+}
+
+/* Forged packets sent first, for the very msgs about to come (whole
+ * frames, other data, a heartbeat far ahead, a new session): the genuine
+ * frames all come out, nothing was lost, no slot or session was taken. */
+static void
+test_tag_forged_first(void **state)
+{
+	static const uint32_t	 sizes[] = { 100, 100, 100, 0 };
+	static const uint64_t	 msgs[] = { 1, 2, 3 };
+	struct linkmac		*other;
+	uint8_t			 k2[FERRY_LINK_KEY_LEN];
+	size_t			 len;
+	uint64_t		 m;
+
+	(void)state;
+	memset(k2, 0x5a, sizeof(k2));
+	assert_int_equal(linkmac_new(k2, FERRY_INWARD, &other), 0);
+	for (m = 1; m <= 3; m++) {
+		len = mk(9, m, 30, 64, 0);	/* a whole 30-byte frame */
+		assert_int_equal(linkmac_tag(other, pkt, len - FRAG_HDR_LEN),
+		    0);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EKEYREJECTED);
+	}
+	len = mk_hb(9, 1000);
+	assert_int_equal(linkmac_tag(other, pkt, 0), 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), -EKEYREJECTED);
+	assert_untouched();
+	for (m = 1; m <= 3; m++) {
+		len = mk(9, m, 100, 64, 1);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 2), 0);
+		len = mk(9, m, 100, 64, 0);
+		assert_int_equal(frag_rx_input(fr, pkt, len, 2), 0);
+	}
+	assert_int_equal(frag_rx_release(fr, 1000 * MS, &out), 0);
+	assert_int_equal(check_frames(&out, sizes, msgs), 3);
+	assert_true(fr->st.lost == 0 && fr->st.heartbeats == 0);
+	assert_true(fr->st.bad_tag == 4);
+	linkmac_free(other);
+}
+
+/* A forged heartbeat neither counts nor advances anything: the awaited
+ * msg is not declared lost, however long after. */
+static void
+test_tag_forged_heartbeat(void **state)
+{
+	size_t	 len;
+
+	(void)state;
+	len = mk(9, 1, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), 0);
+	assert_int_equal(frag_rx_release(fr, 1, &out), 0);
+	assert_int_equal(out.len, 50);
+	len = mk_hb(9, 40);
+	pkt[LINK_TAG_OFF] ^= 0x80;
+	assert_int_equal(frag_rx_input(fr, pkt, len, 2), -EKEYREJECTED);
+	assert_true(fr->st.heartbeats == 0);
+	assert_int_equal(frag_rx_deadline(fr), 0);
+	assert_int_equal(frag_rx_release(fr, 10000 * MS, &out), 0);
+	assert_true(fr->st.lost == 0);
+	/* msg 2 is still the one awaited, and comes. */
+	len = mk(9, 2, 50, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 10001 * MS), 0);
+	assert_int_equal(frag_rx_release(fr, 10001 * MS, &out), 0);
+	assert_int_equal(out.len, 100);
+	assert_true(fr->st.bad_tag == 1);
+}
+
+/* Genuine packets recorded and replayed later, frames and heartbeats:
+ * dropped as duplicates, nothing delivered twice, nothing lost. */
+static void
+test_tag_replay(void **state)
+{
+	uint8_t		 rec[4][FRAG_HDR_LEN + 64];
+	size_t		 rlen[4], len;
+	uint64_t	 m;
+	int		 i;
+
+	(void)state;
+	for (m = 1; m <= 3; m++) {
+		rlen[m - 1] = mk(9, m, 60, 64, 0);
+		memcpy(rec[m - 1], pkt, rlen[m - 1]);
+		assert_int_equal(frag_rx_input(fr, pkt, rlen[m - 1], m), 0);
+	}
+	rlen[3] = mk_hb(9, 3);
+	memcpy(rec[3], pkt, rlen[3]);
+	assert_int_equal(frag_rx_input(fr, pkt, rlen[3], 4), 0);
+	assert_int_equal(frag_rx_release(fr, 5, &out), 0);
+	assert_int_equal(out.len, 180);
+	len = mk(9, 4, 60, 64, 0);
+	assert_int_equal(frag_rx_input(fr, pkt, len, 6), 0);
+	for (i = 0; i < 4; i++)
+		(void)frag_rx_input(fr, rec[i], rlen[i], 7 + (uint64_t)i);
+	assert_int_equal(frag_rx_release(fr, 1000 * MS, &out), 0);
+	assert_int_equal(out.len, 240);		/* msg 4 once, no more */
+	assert_true(fr->st.duplicates == 3);
+	assert_true(fr->st.lost == 0 && fr->st.frames == 4);
+	assert_true(fr->st.bad_tag == 0 && fr->st.sessions == 0);
+}
+
+/* The key file: exactly 32 bytes, not group/world accessible. */
+static void
+test_linkkey_file(void **state)
+{
+	char	 dir[] = "/tmp/isogate-lk.XXXXXX", path[64];
+	uint8_t	 k[FERRY_LINK_KEY_LEN], k2[FERRY_LINK_KEY_LEN];
+	int	 fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/link.key", dir);
+	assert_int_equal(linkkey_load(path, k), -ENOENT);
+	assert_int_equal(linkkey_generate(path), 0);
+	assert_int_equal(linkkey_generate(path), -EEXIST);
+	assert_int_equal(linkkey_load(path, k), 0);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(linkkey_load(path, k2), -EPERM);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(linkkey_load(path, k2), 0);
+	assert_memory_equal(k, k2, sizeof(k));
+	/* 31 and 33 bytes: refused. */
+	assert_int_equal(truncate(path, 31), 0);
+	assert_int_equal(linkkey_load(path, k2), -EINVAL);
+	assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+	assert_int_equal(write(fd, "ab", 2), 2);
+	close(fd);
+	assert_int_equal(linkkey_load(path, k2), -EINVAL);
+	assert_int_equal(unlink(path), 0);
+	/* Two keys made are not the same. */
+	assert_int_equal(linkkey_generate(path), 0);
+	assert_int_equal(linkkey_load(path, k2), 0);
+	assert_memory_not_equal(k, k2, sizeof(k));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Shape checks behind the tag: packets with a valid tag and a bad
+ * header are still refused as malformed or oversized. */
+static void
+test_tagged_shapes(void **state)
+{
+	size_t	 len;
+
+	(void)state;
+#define BADT(off, val, want) do {				\
+	len = mk(7, 3, 100, 40, 1);				\
+	pkt[off] = (val);					\
+	tag(len);						\
+	assert_int_equal(frag_rx_input(fr, pkt, len, 1), want);	\
+} while (0)
+	BADT(5, 3, -EBADMSG);		/* type */
+	BADT(6, 0, -EBADMSG);		/* count 0 */
+	BADT(7, 0x10, -E2BIG);		/* count 4099 */
+	BADT(20, 3, -EBADMSG);		/* index >= count */
+	BADT(27, 0x10, -E2BIG);		/* total 256 MiB */
+	BADT(28, 90, -EBADMSG);		/* offset + data_len > total */
+	BADT(12, 0, -EBADMSG);		/* msg 0 */
+#undef BADT
+	assert_true(fr->st.malformed == 5 && fr->st.oversized == 2);
+	assert_true(fr->st.bad_tag == 0);
+	assert_untouched();
 }
 
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -499,8 +823,16 @@ main(void)
 		T(test_window),
 		T(test_stuck),
 		T(test_heartbeat_window),
+		T(test_tag_standard),
+		T(test_tag_bitflips),
+		T(test_tag_wrong_key),
+		T(test_tag_forged_first),
+		T(test_tag_forged_heartbeat),
+		T(test_tag_replay),
+		T(test_tagged_shapes),
+		cmocka_unit_test(test_linkkey_file),
 		T(test_direct),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

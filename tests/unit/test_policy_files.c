@@ -161,6 +161,59 @@ test_key_files(void **state)
 	keydir_remove(&k);
 }
 
+/* Loading with POLICY_CHECK_FILES fails with one error about the link
+ * key, on line 9 (its `link` line). */
+static void
+expect_link_error(const char *policy, const char *key, const char *what)
+{
+	struct policy	*p = NULL;
+	char		*errors = NULL;
+
+	assert_int_equal(policy_load(policy, POLICY_CHECK_FILES, &p,
+	    &errors), -EINVAL);
+	assert_null(p);
+	assert_fmt(errors, "%s:9: link key %s%s\n", policy, key, what);
+	free(errors);
+}
+
+/* The eth: link key file: a secret of exactly 32 bytes. */
+static void
+test_link_key_file(void **state)
+{
+	struct keydir	 k;
+	struct policy	*p = NULL;
+	char		 lk[PATH_MAX], *errors = NULL;
+
+	(void)state;
+	keydir_make(&k);
+	snprintf(lk, sizeof(lk), "%s/link.key", k.dir);
+	write_text(k.key, "secret\n", 0600);
+	write_text(k.pub, "public\n", 0644);
+	write_text(k.policy, "outer {\n\tlisten 127.0.0.1:1 plain\n"
+	    "\tinward \"eth:lo\"\n\toutward \"eth:lo\"\n"
+	    "\tkey \"outer.key\"\n\tpeer-key \"inner.pub\"\n"
+	    "\taudit \"a\"\n\tstate \"s\"\n"
+	    "\tlink copies 2 key \"link.key\"\n}\n", 0644);
+	expect_link_error(k.policy, lk, ": No such file or directory");
+	write_text(lk, "0123456789abcdef0123456789abcdef", 0640);
+	expect_link_error(k.policy, lk,
+	    " is readable by group or others (chmod 600)");
+	assert_int_equal(chmod(lk, 0600), 0);
+	assert_int_equal(policy_load(k.policy, POLICY_CHECK_FILES, &p,
+	    &errors), 0);
+	assert_string_equal(p->outer.link.key, lk);
+	policy_free(p);
+	p = NULL;
+	write_text(lk, "0123456789abcdef0123456789abcdef\n", 0600);
+	expect_link_error(k.policy, lk, " must hold exactly 32 bytes "
+	    "(isogate keygen --link FILE)");
+	write_text(lk, "short", 0600);
+	expect_link_error(k.policy, lk, " must hold exactly 32 bytes "
+	    "(isogate keygen --link FILE)");
+	unlink(lk);
+	keydir_remove(&k);
+}
+
 /* Paths resolve against the directory of the file that names them, which
  * for an include in a subdirectory is that subdirectory. */
 static void
@@ -182,12 +235,14 @@ test_paths(void **state)
 	snprintf(path, sizeof(path), "%s/top.policy", dir);
 	write_text(path, "outer {\n\tlisten [::1]:1 plain\n\tinclude "
 	    "\"sub/side.inc\"\n\toutward \"eth:eth0\"\n"
-	    "\taudit \"/var/log/../log/a\"\n\tstate \"s\"\n}\n", 0644);
+	    "\taudit \"/var/log/../log/a\"\n\tstate \"s\"\n"
+	    "\tlink key \"sub/../link.key\"\n}\n", 0644);
 	assert_int_equal(policy_load(path, 0, &p, &errors), 0);
 	assert_fmt(p->outer.key, "%s/sub/outer.key", real);
 	assert_fmt(p->outer.peer_key, "%s/keys/inner.pub", real);
 	assert_fmt(p->outer.inward, "spool:%s/sub/spool/in", real);
 	assert_string_equal(p->outer.outward, "eth:eth0");
+	assert_fmt(p->outer.link.key, "%s/link.key", real);
 	assert_string_equal(p->outer.audit, "/var/log/a");
 	assert_fmt(p->outer.state, "%s/s", real);
 	policy_free(p);
@@ -223,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_tls_files),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_link_key_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
