@@ -113,21 +113,51 @@ check_audit "the slow handshake is on record: tls handshake_timeout" outer \
 
 # --- connections per peer ----------------------------------------------------------
 
-coproc HOLD { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" --tls 12 --cert wechat-app; }
-hold_pid=$HOLD_PID
-# Our own copies: bash unsets HOLD when the coprocess ends.
-exec {hold_r}<&"${HOLD[0]}" {hold_w}>&"${HOLD[1]}"
-exec {HOLD[0]}<&- {HOLD[1]}>&-
-read -r -t 60 ready held_tcp held_tls <&"$hold_r"
-is "12 wechat-app connections are open" "$ready $held_tls" "ready 12"
+# hold NAME ARGS...: tlsprobe.py hold ARGS... in the background, holding
+# its connections until release NAME; waits for its "ready TCP TLS" line
+# and sets HELD to how many TLS connections it holds. Not in $(...): the
+# probe would lose its stdin with the subshell.
+declare -A HOLD_PID=() HOLD_FD=()
+hold()
+{
+	local name=$1 out=$E2E_DIR/hold-$1 fd i
+	shift
+	rm -f "$out.in" "$out.out"
+	mkfifo "$out.in" || return 1
+	# Without the other probes' stdin: each sees its own end only.
+	(for fd in "${HOLD_FD[@]}"; do exec {fd}>&-; done
+	 exec "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" "$@") \
+	    <"$out.in" >"$out.out" 2>&1 &
+	HOLD_PID[$name]=$!
+	exec {fd}>"$out.in"		# its stdin: closed by release
+	HOLD_FD[$name]=$fd
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^ready ' "$out.out" && break
+		kill -0 "${HOLD_PID[$name]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	HELD=$(sed -n 's/^ready [0-9]* //p' "$out.out")
+}
+
+# release NAME: the probe closes what it holds; sets GONE to how many of
+# them outer had closed before. Not in $(...) either.
+release()
+{
+	local fd=${HOLD_FD[$1]}
+	exec {fd}>&-
+	unset "HOLD_FD[$1]"
+	wait "${HOLD_PID[$1]}" 2>/dev/null
+	GONE=$(sed -n 's/^closed-by-server //p' "$E2E_DIR/hold-$1.out")
+}
+
+hold wechat --tls 12 --cert wechat-app
+is "12 wechat-app connections are open" "$HELD" 12
 post bill.query "$bill"
 check_error "the 13th wechat-app connection" 429 connection_limit
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
 is "cmiot-operator is served meanwhile" "$STATUS" 202
-exec {hold_w}>&-
-read -r -t 30 _ gone <&"$hold_r"
-wait "$hold_pid" 2>/dev/null
-is "outer closed none of the 12 it held" "${gone:-?}" 0
+release wechat
+is "outer closed none of the 12 it held" "$GONE" 0
 for ((i = 0; i < 30; i++)); do
 	post bill.query "$bill"
 	[ "$STATUS" = 200 ] && break
@@ -136,23 +166,16 @@ done
 is "once they close, wechat-app is served again" "$STATUS" 200
 
 # cmiot-operator's own `limit connections 14` outranks peer-connections 12.
-coproc HOLD { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" --tls 13 --cert cmiot-operator; }
-hold_pid=$HOLD_PID
-exec {hold_r}<&"${HOLD[0]}" {hold_w}>&"${HOLD[1]}"
-exec {HOLD[0]}<&- {HOLD[1]}>&-
-read -r -t 60 ready held_tcp held_tls <&"$hold_r"
-is "13 cmiot-operator connections are open" "$ready $held_tls" "ready 13"
+hold cmiot13 --tls 13 --cert cmiot-operator
+is "13 cmiot-operator connections are open" "$HELD" 13
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
 is "its 14th is served (its own limit 14, not the peers' 12)" "$STATUS" 202
-coproc HOLD2 { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" --tls 1 --cert cmiot-operator; }
-hold2_pid=$HOLD2_PID
-exec {hold2_r}<&"${HOLD2[0]}" {hold2_w}>&"${HOLD2[1]}"
-exec {HOLD2[0]}<&- {HOLD2[1]}>&-
-read -r -t 60 ready held_tcp held_tls <&"$hold2_r"
+hold cmiot1 --tls 1 --cert cmiot-operator
+is "and one more held" "$HELD" 1
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
 check_error "with 14 held, its 15th is refused" 429 connection_limit
-exec {hold_w}>&- {hold2_w}>&-
-wait "$hold_pid" "$hold2_pid" 2>/dev/null
+release cmiot13
+release cmiot1
 
 # --- exchanges in flight per peer ---------------------------------------------------
 
