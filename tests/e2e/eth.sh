@@ -60,6 +60,9 @@ if [ $# = 0 ]; then
 	run_case errors E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/errors.sh"
 	run_case audit E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/audit.sh"
 	run_case hostile E2E_ETH=1 -- "$E2E_ROOT/tests/e2e/hostile.sh"
+	# Two links, one per direction, rather than one used both ways.
+	run_case twolinks E2E_ETH=1 E2E_ETH_LINKS=2 -- \
+	    "$E2E_ROOT/tests/e2e/exchange.sh"
 	run_case twoway-1 E2E_ETH=1 \
 	    E2E_ETH_RELAY="--drop 1 --dup 2 --reorder 2 --seed 11" \
 	    E2E_POLICY_SED="$LOSS_TIMEOUT" -- "$0" case twoway "$N"

@@ -28,7 +28,8 @@
 # outer's namespace; needs root; both side blocks get `link key
 # "$E2E_DIR/keys/link.key"`, a fresh key; E2E_ETH_LINK is that `link …`
 # line's settings, e.g. "link diode seal 4"; E2E_ETH_RELAY=ARGS puts tests/e2e/eth_link.py's
-# impairment relay with those arguments in a third namespace between them).
+# impairment relay with those arguments in a third namespace between them;
+# E2E_ETH_LINKS=2 puts the outward channel on a second veth pair of its own).
 
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
@@ -268,11 +269,24 @@ e2e_eth_setup()
 	sed -i -e '/^outer[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:eo"#' \
 	    -e '/^inner[[:space:]]*{/,/^}/s#^\([[:space:]]*\)\(inward\|outward\)[[:space:]].*#\1\2 "eth:ei"#' \
 	    "$E2E_POLICY"
+	# E2E_ETH_LINKS=2: the outward channel on a second link of its own
+	# (eo2/ei2), each link carrying one direction.
+	if [ "${E2E_ETH_LINKS:-1}" = 2 ]; then
+		{ ip link add eo2 netns "$E2E_NS_OUTER" type veth peer \
+		    name ei2 netns "$E2E_NS_INNER" &&
+		    ip -n "$E2E_NS_OUTER" link set eo2 up &&
+		    ip -n "$E2E_NS_INNER" link set ei2 up; } ||
+		    bail "a second veth pair for the outward channel"
+		sed -i -e 's#^\([[:space:]]*outward\) "eth:e\([oi]\)"#\1 "eth:e\22"#' \
+		    "$E2E_POLICY"
+		[ "$(grep -c '"eth:e[oi]2"' "$E2E_POLICY")" = 2 ] ||
+		    bail "put the outward channel on eo2/ei2" "$(cat "$E2E_POLICY")"
+	fi
 	# Every link packet is tagged with the link key (made in e2e_setup):
 	# both sides name it, with E2E_ETH_LINK's settings if any.
 	sed -i -e "/^\(outer\|inner\)[[:space:]]*{/a\\	${E2E_ETH_LINK:-link} key \"$E2E_DIR/keys/link.key\"" \
 	    "$E2E_POLICY"
-	[ "$(grep -c '"eth:e[oi]"' "$E2E_POLICY")" = 4 ] ||
+	[ "$(grep -c '"eth:e[oi]2\{0,1\}"' "$E2E_POLICY")" = 4 ] ||
 	    bail "rewrite the ferry endpoints to eth:" "$(cat "$E2E_POLICY")"
 }
 
