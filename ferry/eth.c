@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The isogate authors */
-/* The eth:IFACE transport: ferry frames as raw Ethernet frames through libpcap, fragmented, paced, repeated. */
+/* The eth:IFACE transport: ferry frames as raw Ethernet frames through libpcap, fragmented, paced, repeated, with parity. */
 
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -25,7 +25,8 @@
 
 #define ETH_HDR_LEN	14
 #define ETH_MTU_MIN	(FRAG_HDR_LEN + 1088)	/* a largest frame in <= 1024 */
-#define ETH_MTU_MAX	9000
+#define ETH_MTU_MAX	FRAG_PKT_MAX
+#define ETH_MTU_PARITY	(2 * FRAG_HDR_LEN + 1088)	/* the same, with parity */
 #define ETH_RX_BUFFER	(16 * 1024 * 1024)	/* the kernel ring */
 #define ETH_RX_BURST	1024		/* link packets per pcap_dispatch */
 #define ETH_RX_BUSY	64		/* link packets a ms: a stream */
@@ -49,6 +50,8 @@ struct eth_txq {
 	uint32_t		 k[ETH_TX_BATCH];	/* packet of its frame */
 	size_t			 off[ETH_TX_BATCH];	/* its frame, in send */
 	unsigned int		 n;
+	uint8_t			*par;	/* a parity packet's data, mtu bytes
+					 * for each entry; NULL: no parity */
 };
 
 struct eth {
@@ -72,6 +75,11 @@ struct eth {
 	uint64_t		 pace_ns;	/* next packet not before */
 	uint8_t			 tags[FRAG_COUNT_MAX][LINK_TAG_LEN];
 	uint64_t		 tags_msg;	/* whose tags; 0: none */
+	uint32_t		 seq;		/* the last data packet's seq */
+	uint8_t			*acc;		/* the group's XOR, mtu bytes */
+	uint32_t		 acc_n;		/* data packets in it */
+	size_t			 acc_len;	/* the longest of them */
+	uint32_t		 acc_first;	/* the first one's seq */
 	struct ferry_link_stats	 st;
 	uint8_t			 ethhdr[ETH_HDR_LEN];
 	struct eth_txq		 q;
@@ -203,6 +211,7 @@ eth_rx_fds(struct eth *e)
 }
 
 static void	eth_close(struct transport *);
+static int	eth_flush(struct eth *);
 
 /* Opens the handle at once for both roles: it needs CAP_NET_RAW, which
  * the daemon gives up before it connects. */
@@ -271,6 +280,29 @@ eth_configure_key(struct eth *e, const struct ferry_link *l)
 	return 0;
 }
 
+/* The sender's parity buffers: the group's XOR, and the parity packets
+ * of one batch (their data stays there until it is sent). */
+static int
+eth_configure_parity(struct eth *e, uint32_t parity)
+{
+	uint8_t	*acc = NULL, *par = NULL;
+
+	if (parity != 0 && ((acc = malloc(e->mtu)) == NULL ||
+	    (par = malloc((size_t)ETH_TX_BATCH * e->mtu)) == NULL)) {
+		free(acc);
+		return -ENOMEM;
+	}
+	if (e->q.n > 0)
+		(void)eth_flush(e);
+	free(e->acc);
+	free(e->q.par);
+	e->acc = acc;
+	e->q.par = par;
+	e->acc_n = 0;
+	e->link.parity = parity;
+	return 0;
+}
+
 static int
 eth_configure(struct transport *t, const struct ferry_link *l)
 {
@@ -278,8 +310,16 @@ eth_configure(struct transport *t, const struct ferry_link *l)
 	int		 r;
 
 	if (l->copies > FERRY_LINK_COPIES_MAX ||
-	    l->timeout_ms > FERRY_LINK_TIMEOUT_MAX)
+	    l->timeout_ms > FERRY_LINK_TIMEOUT_MAX ||
+	    (l->parity != 0 && (l->parity < FRAG_PARITY_MIN ||
+	    l->parity > FRAG_PARITY_MAX)))
 		return -EINVAL;
+	/* A parity packet is a header longer than its longest member. */
+	if (l->parity != 0 && e->mtu < ETH_MTU_PARITY)
+		return -EMSGSIZE;
+	if (e->role == TRANSPORT_TX && (r = eth_configure_parity(e,
+	    l->parity)) != 0)
+		return r;
 	if ((r = eth_configure_key(e, l)) != 0)
 		return r;
 	e->link.copies = l->copies != 0 ? l->copies : 1;
@@ -334,6 +374,7 @@ eth_disconnect(struct transport *t)
 		e->msg++;
 		e->done = 0;
 	}
+	e->acc_n = 0;
 	e->connected = 0;
 }
 
@@ -372,6 +413,9 @@ eth_flush(struct eth *e)
 			e->resume = q->off[i];
 		} else
 			r = 0;
+		/* The group in progress held packets not sent: a new one
+		 * starts (what went of it has no parity). */
+		e->acc_n = 0;
 		break;
 	}
 	q->n = 0;
@@ -418,17 +462,41 @@ eth_pace(struct eth *e)
  * (-EIO). A heartbeat is only left out: it is best effort.
  */
 static int
-eth_untagged(struct eth *e, uint32_t k, size_t off)
+eth_untagged(struct eth *e, uint64_t msg, uint32_t k, size_t off)
 {
 	int	 r;
 
+	e->acc_n = 0;		/* its seq is skipped: a new group */
 	if ((r = eth_flush(e)) != 0)
 		return r;
 	if (k == ETH_TX_NONE)
 		return 0;
-	e->done = k;		/* e->msg is still the one before its frame */
+	e->msg = msg;
+	e->done = k;
 	e->resume = off;
 	return -EIO;
+}
+
+/* Adds a queued data packet (its header, tag included, and data) to its
+ * parity group's XOR; the first one starts it. */
+static void
+eth_acc(struct eth *e, const uint8_t *hdr, const uint8_t *data,
+    size_t data_len)
+{
+	size_t	 i, len = FRAG_HDR_LEN + data_len;
+
+	if (e->acc_n == 0) {
+		memset(e->acc, 0, e->mtu);
+		e->acc_len = 0;
+		e->acc_first = e->seq;
+	}
+	for (i = 0; i < FRAG_HDR_LEN; i++)
+		e->acc[i] ^= hdr[i];
+	for (i = 0; i < data_len; i++)
+		e->acc[FRAG_HDR_LEN + i] ^= data[i];
+	if (len > e->acc_len)
+		e->acc_len = len;
+	e->acc_n++;
 }
 
 /*
@@ -441,9 +509,11 @@ eth_untagged(struct eth *e, uint32_t k, size_t off)
  */
 static int
 eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
-    const uint8_t *tag, uint32_t k, size_t off, uint8_t **ret_tag)
+    const uint8_t *tag, uint64_t msg, uint32_t k, size_t off,
+    uint8_t **ret_tag)
 {
 	struct eth_txq	*q = &e->q;
+	struct frag_hdr	 hs;
 	struct msghdr	*m;
 	unsigned int	 i;
 	int		 r;
@@ -453,12 +523,26 @@ eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
 	if (q->n == ETH_TX_BATCH && (r = eth_flush(e)) != 0)
 		return r;
 	i = q->n;
-	frag_put_header(q->hdr[i], h);
+	/* A parity packet's data is copied to its entry's place: e->acc
+	 * is the next group's. */
+	if (data == e->acc && data != NULL) {
+		memcpy(q->par + (size_t)i * e->mtu, e->acc, h->data_len);
+		data = q->par + (size_t)i * e->mtu;
+	}
+	hs = *h;
+	if (h->type == FRAG_DATA && e->link.parity != 0) {
+		/* A group's seqs follow each other, and stay below the
+		 * 32-bit wrap. */
+		if (e->acc_n == 0 && e->seq > UINT32_MAX - e->link.parity)
+			e->seq = 0;
+		hs.seq = ++e->seq;
+	}
+	frag_put_header(q->hdr[i], &hs);
 	if (tag != NULL)
 		memcpy(q->hdr[i] + LINK_TAG_OFF, tag, LINK_TAG_LEN);
 	else if (e->lmac == NULL ||
 	    linkmac_tag_parts(e->lmac, q->hdr[i], data, h->data_len) != 0)
-		return eth_untagged(e, k, off);
+		return eth_untagged(e, msg, k, off);
 	q->n++;
 	q->iov[i][0].iov_base = e->ethhdr;
 	q->iov[i][0].iov_len = ETH_HDR_LEN;
@@ -470,12 +554,37 @@ eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
 	memset(m, 0, sizeof(*m));
 	m->msg_iov = q->iov[i];
 	m->msg_iovlen = h->data_len != 0 ? 3 : 2;
-	q->msg[i] = e->msg;
+	q->msg[i] = msg;
 	q->k[i] = k;
 	q->off[i] = off;
 	if (ret_tag != NULL)
 		*ret_tag = q->hdr[i] + LINK_TAG_OFF;
+	if (h->type == FRAG_DATA && e->link.parity != 0)
+		eth_acc(e, q->hdr[i], data, h->data_len);
 	return 0;
+}
+
+/*
+ * The group's parity packet, once it has its parity data packets: the
+ * XOR of their bytes, each from its link header through its data. If it
+ * is the packet that fails to go, the next send resumes at (msg, k, off),
+ * what follows its last member.
+ */
+static int
+eth_parity(struct eth *e, uint64_t msg, uint32_t k, size_t off)
+{
+	struct frag_hdr	 h;
+
+	if (e->acc_n < e->link.parity)
+		return 0;
+	e->acc_n = 0;
+	memset(&h, 0, sizeof(h));
+	h.type = FRAG_PARITY;
+	h.count = (uint16_t)e->link.parity;
+	h.session = e->session;
+	h.msg = e->acc_first;
+	h.data_len = (uint16_t)e->acc_len;
+	return eth_queue(e, &h, e->acc, NULL, msg, k, off, NULL);
 }
 
 /*
@@ -490,11 +599,14 @@ static int
 eth_send_frame(struct eth *e, const uint8_t *p, size_t len, size_t off)
 {
 	struct frag_hdr	 h;
-	size_t		 room = e->mtu - FRAG_HDR_LEN, npk;
+	size_t		 room, npk;
 	uint32_t	 k, start;
 	uint8_t		*tag;
 	int		 r, first, cached;
 
+	/* With parity, a parity packet (a header longer than its longest
+	 * member) must fit the MTU too. */
+	room = e->mtu - FRAG_HDR_LEN - (e->link.parity != 0 ? FRAG_HDR_LEN : 0);
 	memset(&h, 0, sizeof(h));
 	h.type = FRAG_DATA;
 	h.count = (uint16_t)((len + room - 1) / room);
@@ -505,9 +617,11 @@ eth_send_frame(struct eth *e, const uint8_t *p, size_t len, size_t off)
 	/* A copy is the same packet, tag and all: the tags of the first
 	 * pass are kept for the copies, and trusted only when this msg's
 	 * whole first pass made them (a first pass resumed, or another
-	 * msg's, rewrites them). */
+	 * msg's, rewrites them). With parity, each copy has its own seq,
+	 * hence its own tag. */
 	start = e->done;
-	cached = start >= h.count && e->tags_msg == h.msg;
+	cached = start >= h.count && e->tags_msg == h.msg &&
+	    e->link.parity == 0;
 	if (start < h.count)
 		e->tags_msg = 0;
 	for (k = start; k < npk; k++) {
@@ -517,10 +631,16 @@ eth_send_frame(struct eth *e, const uint8_t *p, size_t len, size_t off)
 		    len - h.offset : room);
 		first = k < h.count;
 		if ((r = eth_queue(e, &h, p + h.offset,
-		    first || !cached ? NULL : e->tags[h.index], k, off,
-		    &tag)) != 0)
+		    first || !cached ? NULL : e->tags[h.index], e->msg, k,
+		    off, &tag)) != 0)
 			return r;
-		if (!first)
+		/* A parity packet that fails to go: the send resumes at
+		 * what follows it. */
+		if (e->link.parity != 0 && (r = k + 1 < npk ?
+		    eth_parity(e, e->msg, k + 1, off) :
+		    eth_parity(e, e->msg + 1, 0, off + len)) != 0)
+			return r;
+		if (!first || e->link.parity != 0)
 			continue;
 		memcpy(e->tags[h.index], tag, LINK_TAG_LEN);
 		/* A whole first pass made here: its copies may reuse them. */
@@ -544,7 +664,7 @@ eth_heartbeat(struct eth *e)
 	h.type = FRAG_HEARTBEAT;
 	h.session = e->session;
 	h.msg = e->msg;
-	return eth_queue(e, &h, NULL, NULL, ETH_TX_NONE, 0, NULL);
+	return eth_queue(e, &h, NULL, NULL, e->msg, ETH_TX_NONE, 0, NULL);
 }
 
 static int
@@ -753,6 +873,8 @@ eth_close(struct transport *t)
 	}
 	linkmac_free(e->lmac);
 	buf_free(&e->out);
+	free(e->acc);
+	free(e->q.par);
 	free(e);
 }
 

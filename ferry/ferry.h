@@ -120,6 +120,8 @@ struct ferry_link {
 	const uint8_t	*key;
 	enum ferry_dir	 dir;		/* set by chan_*_configure */
 	uint32_t	 copies;	/* each link packet sent N times */
+	uint32_t	 parity;	/* a parity packet after every N data
+					 * packets; 0 none */
 	uint32_t	 rate;		/* link packets/s; 0 unlimited */
 	uint32_t	 timeout_ms;	/* reassembly and reorder wait */
 	uint32_t	 seal;		/* sender: frames per seal at most, 1..
@@ -148,6 +150,7 @@ struct ferry_link_stats {
 	uint64_t	 oversized;	/* fragment count, length too big */
 	uint64_t	 out_of_window;	/* msg too far ahead */
 	uint64_t	 evicted;	/* partial frames dropped for room */
+	uint64_t	 recovered;	/* data packets rebuilt from parity */
 	uint64_t	 heartbeats;
 	uint64_t	 sessions;	/* link sessions after the first: sender
 					 * restarts, or other senders (RX) */

@@ -30,7 +30,7 @@ frag_put_header(uint8_t p[FRAG_HDR_LEN], const struct frag_hdr *h)
 	le_put(p + 20, h->index, 2);
 	le_put(p + 22, h->data_len, 2);
 	le_put(p + 24, h->total, 4);
-	le_put(p + 28, h->offset, 4);
+	le_put(p + 28, h->seq, 4);
 }
 
 int
@@ -54,7 +54,7 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 	    reader_get_u16(&rd, &h.index) != 0 ||
 	    reader_get_u16(&rd, &h.data_len) != 0 ||
 	    reader_get_u32(&rd, &h.total) != 0 ||
-	    reader_get_u32(&rd, &h.offset) != 0 ||
+	    reader_get_u32(&rd, &h.seq) != 0 ||
 	    reader_get_bytes(&rd, LINK_TAG_LEN, &tag) != 0)
 		return -EBADMSG;
 	if (h.msg == 0)
@@ -62,7 +62,20 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 	switch (h.type) {
 	case FRAG_HEARTBEAT:
 		if (h.count != 0 || h.index != 0 || h.data_len != 0 ||
-		    h.total != 0 || h.offset != 0)
+		    h.total != 0 || h.seq != 0)
+			return -EBADMSG;
+		break;
+	case FRAG_PARITY:
+		/* msg: the group's first seq; the data: at least a header,
+		 * at most a link packet. */
+		if (h.count > FRAG_PARITY_MAX)
+			return -E2BIG;
+		if (h.count < FRAG_PARITY_MIN || h.index != 0 ||
+		    h.total != 0 || h.seq != 0 ||
+		    h.msg > (uint64_t)UINT32_MAX - h.count + 1 ||
+		    h.data_len <= FRAG_HDR_LEN ||
+		    h.data_len > FRAG_PKT_MAX - FRAG_HDR_LEN ||
+		    reader_get_bytes(&rd, h.data_len, &data) != 0)
 			return -EBADMSG;
 		break;
 	case FRAG_DATA:
@@ -70,17 +83,24 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 		if (h.count > FRAG_COUNT_MAX || h.total > FRAG_TOTAL_MAX)
 			return -E2BIG;
 		if (h.count == 0 || h.index >= h.count || h.total == 0 ||
-		    h.data_len == 0 || h.offset > h.total ||
-		    h.data_len > h.total - h.offset)
+		    h.data_len == 0 || h.data_len > h.total)
 			return -EBADMSG;
 		/* Fragments tile the frame: all but the last carry the same
-		 * size (checked across them in frag_rx_input), the last ends
-		 * it. */
-		if (h.index + 1 < h.count ?
-		    h.offset != (uint32_t)h.index * h.data_len ||
-		    h.offset + h.data_len >= h.total :
-		    h.offset + h.data_len != h.total)
-			return -EBADMSG;
+		 * size (checked across them in frag_rx_input) and end before
+		 * it, the last ends it. The offset follows. */
+		if (h.index + 1 < h.count) {
+			h.offset = (uint32_t)h.index * h.data_len;
+			if ((uint64_t)h.offset + h.data_len >= h.total)
+				return -EBADMSG;
+		} else {
+			/* The last: after index fragments of one size, no
+			 * shorter than it. */
+			h.offset = h.total - h.data_len;
+			if (h.index == 0 ? h.offset != 0 :
+			    h.offset % h.index != 0 ||
+			    h.data_len > h.offset / h.index)
+				return -EBADMSG;
+		}
 		/* Ethernet pads short frames: bytes past data_len. */
 		if (reader_get_bytes(&rd, h.data_len, &data) != 0)
 			return -EBADMSG;
@@ -123,6 +143,13 @@ frag_rx_free(struct frag_rx *fr)
 	for (i = 0; i < FRAG_SLOTS_MAX; i++)
 		if (fr->slots[i].used)
 			frag_slot_free(fr, &fr->slots[i]);
+	for (i = 0; i < FRAG_PAR_RING; i++) {
+		free(fr->par[i].pkt);
+		memset(&fr->par[i], 0, sizeof(fr->par[i]));
+	}
+	free(fr->rebuilt);
+	fr->rebuilt = NULL;
+	fr->par_bytes = 0;
 }
 
 /* The session's entry, made (evicting the least recently heard one and
@@ -242,6 +269,86 @@ frag_rx_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 	return frag_rx_input_out(fr, untrusted, len, now, NULL);
 }
 
+/* Keeps an authentic data packet of a parity group (its header and data,
+ * not the Ethernet padding) for its group's parity packet. */
+static void
+frag_par_keep(struct frag_rx *fr, const struct frag_hdr *h,
+    const uint8_t *pkt, uint64_t now)
+{
+	struct frag_par	*p = &fr->par[h->seq % FRAG_PAR_RING];
+	size_t		 len = FRAG_HDR_LEN + (size_t)h->data_len;
+
+	if (len > FRAG_PKT_MAX - FRAG_HDR_LEN)
+		return;		/* no parity packet could cover it */
+	if (p->pkt == NULL) {
+		if ((p->pkt = malloc(FRAG_PKT_MAX)) == NULL)
+			return;	/* its group cannot be rebuilt, that is all */
+		fr->par_bytes += FRAG_PKT_MAX;
+	}
+	memcpy(p->pkt, pkt, len);
+	p->session = h->session;
+	p->seq = h->seq;
+	p->len = len;
+	p->heard_ns = now;
+}
+
+static int	frag_input(struct frag_rx *, const uint8_t *, size_t, uint64_t,
+		    struct buf *, uint32_t, uint32_t);
+
+/*
+ * A parity packet (authentic): when exactly one data packet of its group
+ * is missing (never heard, or heard a timeout ago or more: its group was
+ * given up), the XOR of the parity's data and the others' bytes is that
+ * packet, bit for bit, tag included. It then goes through the input path
+ * like any packet, its tag checked first: a parity that yields garbage
+ * only costs a bad_tag. Two missing: nothing to do (they are lost as
+ * without parity); none: the parity was not needed.
+ */
+static int
+frag_parity(struct frag_rx *fr, const struct frag_hdr *h,
+    const uint8_t *data, uint64_t now, struct buf *out)
+{
+	struct frag_par	*p, *have[FRAG_PARITY_MAX];
+	uint32_t	 seq, missing = 0;
+	size_t		 i, j, n = 0;
+	int		 r;
+
+	for (i = 0; i < h->count; i++) {
+		seq = (uint32_t)h->msg + (uint32_t)i;
+		p = &fr->par[seq % FRAG_PAR_RING];
+		if (p->len != 0 && now >= p->heard_ns &&
+		    now - p->heard_ns >= fr->timeout_ns)
+			p->len = 0;	/* given up: its time has passed */
+		if (p->len == 0 || p->session != h->session || p->seq != seq) {
+			if (missing != 0)
+				return 0;	/* two missing */
+			missing = seq;
+			continue;
+		}
+		/* Each member is as long as the parity at most. */
+		if (p->len > h->data_len) {
+			fr->st.malformed++;
+			return -EBADMSG;
+		}
+		have[n++] = p;
+	}
+	if (missing == 0)
+		return 0;
+	if (fr->rebuilt == NULL) {
+		if ((fr->rebuilt = malloc(FRAG_PKT_MAX)) == NULL)
+			return -ENOMEM;
+		fr->par_bytes += FRAG_PKT_MAX;
+	}
+	memcpy(fr->rebuilt, data, h->data_len);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < have[i]->len; j++)
+			fr->rebuilt[j] ^= have[i]->pkt[j];
+	if ((r = frag_input(fr, fr->rebuilt, h->data_len, now, out,
+	    h->session, missing)) == 0)
+		fr->st.recovered++;
+	return r;
+}
+
 /* The frame just completed in s, or carried whole by one packet (s NULL,
  * data), is due: to out. ss->next moves on. */
 static int
@@ -266,6 +373,16 @@ int
 frag_rx_input_out(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
     uint64_t now, struct buf *out)
 {
+	return frag_input(fr, untrusted, len, now, out, 0, 0);
+}
+
+/* One link packet; when rebuilt_seq is not 0, one rebuilt from parity,
+ * which must be the data packet of that seq and session. */
+static int
+frag_input(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
+    uint64_t now, struct buf *out, uint32_t rebuilt_session,
+    uint32_t rebuilt_seq)
+{
 	struct frag_hdr		 h;
 	struct frag_sess	*ss;
 	struct frag_slot	*s;
@@ -286,6 +403,15 @@ frag_rx_input_out(struct frag_rx *fr, const uint8_t *untrusted, size_t len,
 			fr->st.malformed++;
 		return r;
 	}
+	if (rebuilt_seq != 0 && (h.type != FRAG_DATA ||
+	    h.session != rebuilt_session || h.seq != rebuilt_seq)) {
+		fr->st.malformed++;
+		return -EBADMSG;
+	}
+	if (h.type == FRAG_PARITY)
+		return frag_parity(fr, &h, data, now, out);
+	if (h.seq != 0)
+		frag_par_keep(fr, &h, untrusted, now);
 	ss = frag_session(fr, h.session, now);
 	if (h.type == FRAG_HEARTBEAT) {
 		fr->st.heartbeats++;

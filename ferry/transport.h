@@ -94,14 +94,19 @@ extern const struct transport_ops eth_transport_ops;
 /*
  * frag.c: the eth: link packet (docs/ferry.md, "eth:IFACE"). After the
  * 14-byte Ethernet header, a 48-byte header, little-endian:
- * magic "ISGL", version 2, type, count (2), session (4), msg (8),
- * index (2), data_len (2), total (4), offset (4), tag (16), then data_len
+ * magic "ISGL", version 3, type, count (2), session (4), msg (8),
+ * index (2), data_len (2), total (4), seq (4), tag (16), then data_len
  * bytes. The tag is HMAC-SHA256 under the link key over the direction
  * byte, the 32 bytes before it and the data, cut to 16 bytes (linkkey.c).
+ * A data fragment's offset in its frame follows from index, data_len and
+ * total; seq numbers the data packets of a session for the parity groups
+ * (0: in none). A parity packet: count = its group's size K, msg = the
+ * group's first seq, data = the XOR of the K members (each from its
+ * header's first byte through its data, zero-padded to the longest).
  */
 #define ETH_FERRY_TYPE	0x88b5		/* IEEE local experimental 1 */
 #define FRAG_MAGIC	"ISGL"
-#define FRAG_VERSION	2
+#define FRAG_VERSION	3
 #define FRAG_HDR_LEN	48
 #define FRAG_DATA_LEN_OFF 22		/* data_len's place in the header */
 #define LINK_TAG_OFF	32		/* the tag's, and what it covers */
@@ -112,10 +117,15 @@ extern const struct transport_ops eth_transport_ops;
 #define FRAG_BYTES_MAX	(16 * 1024 * 1024)	/* their bytes, in all */
 #define FRAG_SESSIONS	4		/* senders tracked at once */
 #define FRAG_WINDOW	4096		/* msgs ahead of the awaited one */
+#define FRAG_PKT_MAX	9000		/* a link packet, at most (the MTU) */
+#define FRAG_PARITY_MIN	2		/* data packets per parity group */
+#define FRAG_PARITY_MAX	64
+#define FRAG_PAR_RING	(4 * FRAG_PARITY_MAX)	/* data packets kept */
 
 enum frag_type {
 	FRAG_DATA = 1,			/* a fragment of one ferry frame */
 	FRAG_HEARTBEAT = 2,		/* msg = the last msg sent */
+	FRAG_PARITY = 3,		/* the XOR of count data packets */
 };
 
 struct frag_hdr {
@@ -126,7 +136,11 @@ struct frag_hdr {
 	uint16_t	 index;
 	uint16_t	 data_len;
 	uint32_t	 total;		/* the frame's length */
-	uint32_t	 offset;	/* of this fragment's data in it */
+	uint32_t	 offset;	/* of this fragment's data in it (not
+					 * on the wire: from index, data_len,
+					 * total) */
+	uint32_t	 seq;		/* data: 1, 2, ... per session in
+					 * parity groups, 0 in none */
 };
 
 struct frag_slot {
@@ -152,8 +166,20 @@ struct frag_sess {
 	uint64_t	 heard_ns;
 };
 
+/* A data packet kept for its parity group, at seq % FRAG_PAR_RING. */
+struct frag_par {
+	uint32_t	 session;
+	uint32_t	 seq;
+	size_t		 len;		/* 0: empty */
+	uint64_t	 heard_ns;
+	uint8_t		*pkt;		/* FRAG_PKT_MAX bytes once used */
+};
+
 struct frag_rx {
 	struct frag_slot	 slots[FRAG_SLOTS_MAX];
+	struct frag_par		 par[FRAG_PAR_RING];
+	uint8_t			*rebuilt;	/* FRAG_PKT_MAX bytes once used */
+	size_t			 par_bytes;	/* allocated for the two above */
 	struct frag_sess	 sess[FRAG_SESSIONS];
 	size_t			 bytes;		/* held in slots */
 	size_t			 nused;		/* slots in use */
@@ -198,7 +224,11 @@ void	 frag_rx_free(struct frag_rx *);
 void	 frag_rx_key(struct frag_rx *, struct linkmac *);
 /* Takes one link packet heard at now (monotonic ns). Its tag is checked
  * first: nothing of a packet that is not authentic is kept or counted
- * but bad_tag (-EKEYREJECTED). 0 when kept;
+ * but bad_tag (-EKEYREJECTED). A data packet in a parity group is kept
+ * (FRAG_PAR_RING of them, for timeout_ns at most); a parity packet whose
+ * group misses exactly one rebuilds it, and the rebuilt packet goes
+ * through this same path, its tag checked (counted recovered when kept).
+ * 0 when kept;
  * -EBADMSG, -E2BIG, -EALREADY (duplicate), -ENOMEM, or -ENOBUFS when
  * every slot holds a complete frame waiting behind a gap: the next
  * frag_rx_release gives the gap up at once, then try again. A msg

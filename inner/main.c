@@ -169,8 +169,8 @@ daemon_connect(struct daemon *d)
 /* Audits one link counter's growth since the last look: what the
  * receiver lost or refused below the frame level, with how many. */
 static void
-daemon_link_audit(struct daemon *d, const char *reason, uint64_t now,
-    uint64_t *seen)
+daemon_link_audit(struct daemon *d, const char *decision, const char *reason,
+    uint64_t now, uint64_t *seen)
 {
 	struct audit_record	 rec;
 
@@ -178,7 +178,7 @@ daemon_link_audit(struct daemon *d, const char *reason, uint64_t now,
 		return;
 	memset(&rec, 0, sizeof(rec));
 	rec.event = "link";
-	rec.decision = "deny";
+	rec.decision = decision;
 	rec.reason = reason;
 	rec.size = (int64_t)(now - *seen);	/* this many, now */
 	rec.rows = (int64_t)now;		/* in all since start */
@@ -206,21 +206,23 @@ daemon_link_report(struct daemon *d, int link)
 	 * next beat, and sends again what it lost. */
 	if (st.lost > d->seen.lost)
 		d->in.beat_now = 1;
-	daemon_link_audit(d, "frames_lost", st.lost, &d->seen.lost);
-	daemon_link_audit(d, "sender_restarted", st.restarts,
+	daemon_link_audit(d, "deny", "frames_lost", st.lost, &d->seen.lost);
+	daemon_link_audit(d, "deny", "sender_restarted", st.restarts,
 	    &d->seen.restarts);
 	if (!link)
 		return;
-	daemon_link_audit(d, "malformed", st.link.malformed,
+	daemon_link_audit(d, "deny", "malformed", st.link.malformed,
 	    &d->seen.link.malformed);
-	daemon_link_audit(d, "bad_tag", st.link.bad_tag,
+	daemon_link_audit(d, "deny", "bad_tag", st.link.bad_tag,
 	    &d->seen.link.bad_tag);
-	daemon_link_audit(d, "oversized", st.link.oversized,
+	daemon_link_audit(d, "deny", "oversized", st.link.oversized,
 	    &d->seen.link.oversized);
-	daemon_link_audit(d, "out_of_window", st.link.out_of_window,
+	daemon_link_audit(d, "deny", "out_of_window", st.link.out_of_window,
 	    &d->seen.link.out_of_window);
-	daemon_link_audit(d, "evicted", st.link.evicted,
+	daemon_link_audit(d, "deny", "evicted", st.link.evicted,
 	    &d->seen.link.evicted);
+	daemon_link_audit(d, "allow", "recovered", st.link.recovered,
+	    &d->seen.link.recovered);
 }
 
 /* Inner's heartbeat: the echo of outer's last one and how far the inward
@@ -523,6 +525,7 @@ daemon_start(struct daemon *d, const char *path)
 			link.key = link_key;
 		}
 		link.copies = s->link.copies;
+		link.parity = s->link.parity;
 		link.rate = s->link.rate;
 		link.timeout_ms = s->link.timeout_ms;
 		link.seal = s->link.seal;

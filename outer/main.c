@@ -421,6 +421,7 @@ main(int argc, char **argv)
 			link.key = link_key;
 		}
 		link.copies = o.policy->outer.link.copies;
+		link.parity = o.policy->outer.link.parity;
 		link.rate = o.policy->outer.link.rate;
 		link.timeout_ms = o.policy->outer.link.timeout_ms;
 		link.seal = o.policy->outer.link.seal;

@@ -11,8 +11,8 @@
 #include "policy/policy.h"
 #include "policy/parse.h"
 
-/* `link [diode] [copies N] [rate N/s] [seal N] [timeout DURATION]
- * [key "FILE"]`, in either side block: the ferry link's settings
+/* `link [diode] [copies N] [parity K] [rate N/s] [seal N]
+ * [timeout DURATION] [key "FILE"]`, in either side block: the ferry link's settings
  * (docs/ferry.md). */
 void
 parse_side_link(struct pstate *ps, const struct ploc *loc)
@@ -55,6 +55,13 @@ parse_link_opt(struct pstate *ps, enum link_opt opt, int64_t v, char *word,
 			    LINK_RATE_MAX);
 		else
 			s->link.rate = (uint32_t)v;
+		break;
+	case LINK_PARITY:
+		if (v < LINK_PARITY_MIN || v > LINK_PARITY_MAX)
+			pstate_error(ps, loc, "link parity must be %d..%d "
+			    "data packets", LINK_PARITY_MIN, LINK_PARITY_MAX);
+		else
+			s->link.parity = (uint32_t)v;
 		break;
 	case LINK_SEAL:
 		if (v < 1 || v > LINK_SEAL_MAX)

@@ -186,7 +186,7 @@ void	 parse_side_ferry(struct pstate *, char *, char *, int64_t,
 
 /* link.c */
 enum link_opt { LINK_DIODE, LINK_COPIES, LINK_RATE, LINK_TIMEOUT, LINK_SEAL,
-	LINK_KEY };
+	LINK_KEY, LINK_PARITY };
 void	 parse_side_link(struct pstate *, const struct ploc *);
 void	 parse_link_opt(struct pstate *, enum link_opt, int64_t, char *,
 	    const struct ploc *);
@@ -268,6 +268,7 @@ static void	 recover(struct pstate *, int);
 %token STATE "state" STATEMENT "statement" STRING "string"
 %token TIMEOUT "timeout" TIMESTAMP "timestamp"
 %token LINK "link" DIODE "diode" COPIES "copies" SEAL "seal"
+%token PARITY "parity"
 %token NL "end of line" DOTDOT "'..'" INCLEND "end of included file"
 %token <s> WORD "name or value" STR "quoted string" REGEX "/pattern/"
 %token <i> INTLIT "integer value" RATEVAL "rate N/s"
@@ -560,6 +561,9 @@ linkopts	: %empty
 		| linkopts SEAL INTLIT {
 			parse_link_opt(ps, LINK_SEAL, $3, NULL, &@3);
 		}
+		| linkopts PARITY INTLIT {
+			parse_link_opt(ps, LINK_PARITY, $3, NULL, &@3);
+		}
 		| linkopts KEY STR {
 			parse_link_opt(ps, LINK_KEY, 0, $3, &@3);
 		}
@@ -610,6 +614,7 @@ kw		: ADDRESS	{ $$ = pstate_strdup(ps, "address"); }
 		| REPLY		{ $$ = pstate_strdup(ps, "reply"); }
 		| REQUEST	{ $$ = pstate_strdup(ps, "request"); }
 		| ROWS		{ $$ = pstate_strdup(ps, "rows"); }
+		| PARITY	{ $$ = pstate_strdup(ps, "parity"); }
 		| SEAL		{ $$ = pstate_strdup(ps, "seal"); }
 		| STATE		{ $$ = pstate_strdup(ps, "state"); }
 		| STATEMENT	{ $$ = pstate_strdup(ps, "statement"); }

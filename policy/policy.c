@@ -600,6 +600,8 @@ put_side(struct buf *b, const char *name, const struct side *s)
 	if (r == 0 && s->link.present) {
 		r = buf_putf(b, "\tlink%s copies %u", s->link.diode ?
 		    " diode" : "", s->link.copies);
+		if (r == 0 && s->link.parity != 0)
+			r = buf_putf(b, " parity %u", s->link.parity);
 		if (r == 0 && s->link.rate != 0)
 			r = buf_putf(b, " rate %u/s", s->link.rate);
 		if (r == 0 && s->link.seal != 0)

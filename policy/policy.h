@@ -110,6 +110,8 @@ struct statement {
 #define LINK_TIMEOUT_DEFAULT	100		/* ms */
 #define LINK_TIMEOUT_MAX	60000
 #define LINK_SEAL_MAX		64		/* FERRY_SEAL_EVERY */
+#define LINK_PARITY_MIN		2		/* FRAG_PARITY_MIN */
+#define LINK_PARITY_MAX		64		/* FRAG_PARITY_MAX */
 #define LINK_KEY_LEN		32		/* FERRY_LINK_KEY_LEN */
 struct guard {
 	int		 present;
@@ -203,6 +205,8 @@ struct side {
 		uint32_t rate;		/* sender: packets/s, 0 unlimited */
 		uint32_t timeout_ms;	/* receiver: reorder/reassembly wait */
 		uint32_t seal;		/* sender: frames per seal, 0 default */
+		uint32_t parity;	/* sender: a parity packet after N
+					 * data packets, 0 none */
 		char	*key;		/* eth: link key file, or NULL */
 	}		 link;
 	struct side_limits limits;	/* outer only; as given */

@@ -183,17 +183,28 @@ test_codec_rejects(void **state)
 } while (0)
 	BAD(0, 'X', -EBADMSG);		/* magic */
 	BAD(4, 1, -EBADMSG);		/* version 1: untagged */
-	BAD(4, 3, -EBADMSG);		/* version */
-	BAD(5, 3, -EBADMSG);		/* type */
+	BAD(4, 2, -EBADMSG);		/* version 2: an offset, no seq */
+	BAD(4, 4, -EBADMSG);		/* version */
+	BAD(5, 3, -EBADMSG);		/* parity: index, total not 0 */
+	BAD(5, 4, -EBADMSG);		/* type */
 	BAD(6, 0, -EBADMSG);		/* count 0 (low byte; high is 0) */
 	BAD(7, 0x10, -E2BIG);		/* count 4099 > FRAG_COUNT_MAX */
 	BAD(20, 3, -EBADMSG);		/* index >= count */
 	BAD(22, 0, -EBADMSG);		/* data_len 0 */
 	BAD(22, 70, -EBADMSG);		/* past total, and past the packet */
 	BAD(27, 0x10, -E2BIG);		/* total 256 MiB */
-	BAD(28, 90, -EBADMSG);		/* offset + data_len > total */
+	BAD(24, 80, -EBADMSG);		/* a middle one reaching total */
 	BAD(12, 0, -EBADMSG);		/* msg 0 (all bytes) */
 #undef BAD
+	/* The last fragment longer than those before it. */
+	len = mk(7, 3, 100, 40, 2);
+	pkt[24] = 130;
+	pkt[22] = 50;
+	assert_int_equal(frag_decode(pkt, len + 30, &h, &d), -EBADMSG);
+	/* or not after a whole number of them. */
+	pkt[24] = 101;
+	pkt[22] = 20;
+	assert_int_equal(frag_decode(pkt, len, &h, &d), -EBADMSG);
 	/* A single fragment must be the whole frame. */
 	len = mk(7, 3, 30, 40, 0);
 	pkt[24] = 31;
@@ -444,7 +455,7 @@ test_overlap(void **state)
 	(void)state;
 	/* Alone, a middle fragment must sit at index * its size. */
 	len = mk(5, 1, 100, 40, 1);
-	pkt[28] = 0;
+	pkt[24] = 80;			/* total: it would end the frame */
 	assert_int_equal(frag_decode(pkt, len, &h, &d), -EBADMSG);
 	/* Two first fragments of one frame disagreeing on the size. */
 	len = mk(5, 1, 100, 40, 0);
@@ -798,7 +809,7 @@ test_tagged_shapes(void **state)
 	BADT(7, 0x10, -E2BIG);		/* count 4099 */
 	BADT(20, 3, -EBADMSG);		/* index >= count */
 	BADT(27, 0x10, -E2BIG);		/* total 256 MiB */
-	BADT(28, 90, -EBADMSG);		/* offset + data_len > total */
+	BADT(24, 80, -EBADMSG);		/* a middle one reaching total */
 	BADT(12, 0, -EBADMSG);		/* msg 0 */
 #undef BADT
 	assert_true(fr->st.malformed == 5 && fr->st.oversized == 2);
