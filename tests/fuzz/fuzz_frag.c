@@ -12,9 +12,10 @@
  * or, every other record, frag_rx_input_out (a frame whole in one packet
  * straight to out), and frag_rx_release runs after it. Checked: a decoded
  * header re-encodes to the same first LINK_TAG_OFF bytes; a data fragment
- * has data and a heartbeat none; a packet refused for its tag changes
- * nothing but bad_tag (nothing goes to out either); the held bytes never
- * pass FRAG_BYTES_MAX; release never fails; everything times out in the
+ * or a parity packet has data and a heartbeat none; a packet refused for its tag changes
+ * nothing but bad_tag (nothing goes to out either; a parity packet whose
+ * rebuilt packet fails its tag is one of those); the held bytes never
+ * pass FRAG_BYTES_MAX, nor the parity groups' FRAG_PAR_RING + 1 packets; release never fails; everything times out in the
  * end and nothing leaks.
  */
 
@@ -77,7 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			frag_put_header(hdr, &h);
 			if (memcmp(hdr, pkt, LINK_TAG_OFF) != 0)
 				abort();
-			if ((h.type == FRAG_DATA) != (d != NULL))
+			if ((h.type != FRAG_HEARTBEAT) != (d != NULL))
 				abort();
 		} else if (r != -EBADMSG && r != -E2BIG)
 			abort();
@@ -93,7 +94,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    fr.st.frames != before.frames ||
 		    fr.st.sessions != before.sessions || out.len != outlen))
 			abort();
-		if (fr.bytes > FRAG_BYTES_MAX)
+		if (fr.bytes > FRAG_BYTES_MAX ||
+		    fr.par_bytes > (FRAG_PAR_RING + 1) * FRAG_PKT_MAX)
 			abort();
 		if (frag_rx_release(&fr, now, &out) != 0)
 			abort();
@@ -106,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (frag_rx_release(&fr, now + 3600ULL * 1000000000ULL, &out) != 0)
 		abort();
 	frag_rx_free(&fr);
-	if (fr.bytes != 0)
+	if (fr.bytes != 0 || fr.par_bytes != 0)
 		abort();
 	buf_free(&out);
 	return 0;

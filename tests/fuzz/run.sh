@@ -181,24 +181,41 @@ EOF
 # Records of (ms step, length, link packet): a frame in three fragments
 # out of order with a copy, a heartbeat, a truncated and an oversized one.
 # The length's top bit asks fuzz_frag to write the valid tag (the 16 zero
-# bytes after the header here); "forged" leaves them wrong.
-import os, struct, sys
+# bytes after the header here); "forged" leaves them wrong. "parity": a
+# group of three with one lost and its parity packet (the XOR covers the
+# members' tags, computed here under fuzz_frag's key), which rebuilds it.
+import hashlib, hmac, os, struct, sys
 H = struct.Struct("<4sBBHIQHHII16s")
-def pkt(kind, count, msg, index, data_len, total, offset, session=7):
-    body = H.pack(b"ISGL", 2, kind, count, session, msg, index, data_len,
-                  total, offset, bytes(16))
+KEY = b"isogate fuzz_frag link key 0123\0"
+def pkt(kind, count, msg, index, data_len, total, seq=0, session=7):
+    body = H.pack(b"ISGL", 3, kind, count, session, msg, index, data_len,
+                  total, seq, bytes(16))
     return body + bytes([index]) * data_len
+def tagged(p):
+    t = hmac.new(KEY, b"\1" + p[:32] + p[48:], hashlib.sha256).digest()
+    return p[:32] + t[:16] + p[48:]
+def parity(first, members, session=7):
+    n = max(len(m) for m in members)
+    x = bytearray(n)
+    for m in members:
+        for i, b in enumerate(m):
+            x[i] ^= b
+    return pkt(3, len(members), first, 0, 0, 0, 0, session)[:22] + \
+        struct.pack("<HII", n, 0, 0) + bytes(16) + bytes(x)
 def rec(step, p, tag=True):
     return struct.pack("<BH", step, len(p) | (0x8000 if tag else 0)) + p
-three = [pkt(1, 3, 1, i, 40 if i < 2 else 20, 100, 40 * i) for i in range(3)]
+three = [pkt(1, 3, 1, i, 40 if i < 2 else 20, 100) for i in range(3)]
+group = [tagged(pkt(1, 3, 1, i, 40 if i < 2 else 20, 100, 1 + i)) for i in range(3)]
 seeds = {
     "reorder": rec(0, three[2]) + rec(1, three[0]) + rec(0, three[0]) + rec(2, three[1]),
-    "heartbeat": rec(0, pkt(2, 0, 5, 0, 0, 0, 0)) + rec(200, pkt(1, 1, 6, 0, 10, 10, 0)),
+    "heartbeat": rec(0, pkt(2, 0, 5, 0, 0, 0)) + rec(200, pkt(1, 1, 6, 0, 10, 10)),
     "truncated": rec(0, three[0][:20]),
-    "oversized": rec(0, pkt(1, 60000, 1, 0, 10, 1 << 20, 0)),
+    "oversized": rec(0, pkt(1, 60000, 1, 0, 10, 1 << 20)),
     "sessions": b"".join(rec(1, pkt(1, 1, 1, 0, 5, 5, 0, s)) for s in range(6)),
-    "forged": rec(0, three[0], False) + rec(0, pkt(2, 0, 9, 0, 0, 0, 0), False)
+    "forged": rec(0, three[0], False) + rec(0, pkt(2, 0, 9, 0, 0, 0), False)
               + b"".join(rec(1, p) for p in three),
+    "parity": rec(0, group[0], False) + rec(0, group[2], False)
+              + rec(1, parity(1, group)),
 }
 for name, data in seeds.items():
     with open(os.path.join(sys.argv[1], "gen-" + name), "wb") as f:
