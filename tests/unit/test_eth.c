@@ -241,9 +241,10 @@ test_restart(void **state)
  * arrives once, nothing lost and no fragment sent twice.
  */
 static void
-resume_case(uint32_t copies, size_t size, uint64_t per)
+resume_case(uint32_t copies, uint32_t parity, size_t size, uint64_t per)
 {
-	struct ferry_link	 l = { .key = link_key, .copies = copies };
+	struct ferry_link	 l = { .key = link_key, .copies = copies,
+				    .parity = parity };
 	struct chan_tx		*tx;
 	struct chan_rx		*rx;
 	struct chan_rx_stats	 st;
@@ -267,7 +268,7 @@ resume_case(uint32_t copies, size_t size, uint64_t per)
 	chan_rx_stats(rx, &st);
 	assert_true(st.delivered == 40);
 	assert_true(st.lost == 0 && st.link.lost == 0);
-	assert_true(st.link.bad_tag == 0);
+	assert_true(st.link.bad_tag == 0 && st.link.recovered == 0);
 	assert_true(st.link.fragments == 40 * per + 1);	/* and the seal */
 	/* Each copy once: none sent twice, none skipped. */
 	assert_true(st.link.duplicates == (copies - 1) * st.link.fragments);
@@ -279,7 +280,25 @@ static void
 test_resume(void **state)
 {
 	(void)state;
-	resume_case(1, 20000, 14);
+	resume_case(1, 0, 20000, 14);
+}
+
+/* With parity (a fragment is 48 bytes shorter: 15 of them), a group cut
+ * short by a refused packet gets no parity, and the next starts afresh
+ * at the packet that failed: still each fragment once. */
+static void
+test_resume_parity(void **state)
+{
+	(void)state;
+	resume_case(1, 4, 20000, 15);
+}
+
+/* The same with copies: each copy is a data packet of its own group. */
+static void
+test_resume_parity_copies(void **state)
+{
+	(void)state;
+	resume_case(2, 3, 3000, 3);
 }
 
 /* With copies, a batch holds the copies of one frame and the first pass
@@ -289,7 +308,99 @@ static void
 test_resume_copies(void **state)
 {
 	(void)state;
-	resume_case(2, 3000, 3);
+	resume_case(2, 0, 3000, 3);
+}
+
+/*
+ * Parity on the link, through a relay in this test that drops one data
+ * packet of every group (a different member each time): every frame
+ * arrives, each drop rebuilt from its group's parity. The sender is on a
+ * second veth pair (ec -> ed); the relay reads ed and writes what it
+ * keeps into ea, so the receiver on eb hears only that. It holds each
+ * group until its parity packet comes, so that the last group, which has
+ * none, loses nothing.
+ */
+static void
+test_parity_drop(void **state)
+{
+	struct ferry_link	 l = { .key = link_key, .parity = 4 };
+	static uint8_t		 held[64][2048];
+	struct chan_tx		*tx;
+	struct chan_rx		*rx;
+	struct chan_rx_stats	 st;
+	struct frag_hdr		 h;
+	const uint8_t		*d;
+	uint8_t			 p[2048];
+	size_t			 len[64], nheld = 0, i;
+	ssize_t			 n;
+	uint32_t		 dropped = 0, parities = 0, seq, drop;
+	int			 sin, sout, r, again = 0, idle = 0, one = 8 << 20;
+
+	(void)state;
+	assert_int_equal(system("ip link add ec type veth peer name ed && "
+	    "ip link set ec up && ip link set ed up"), 0);
+	sin = raw_socket("ed");
+	assert_int_equal(setsockopt(sin, SOL_SOCKET, SO_RCVBUFFORCE, &one,
+	    sizeof(one)), 0);
+	sout = raw_socket("ea");
+	rx = eth_rx("eb");
+	tx = eth_tx("ec", &l);
+	send_n(tx, 1, 40);
+	send_big(tx, 100, 4, 20000);
+	while ((r = chan_tx_flush(tx)) == -EAGAIN && again++ < 1000)
+		usleep(1000);
+	assert_int_equal(r, 0);
+	while (idle < 20) {
+		if ((n = recv(sin, p, sizeof(p), MSG_DONTWAIT)) <= 14) {
+			idle++;
+			usleep(10000);
+			continue;
+		}
+		idle = 0;
+		assert_int_equal(frag_decode(p + 14, (size_t)n - 14, &h, &d),
+		    0);
+		assert_true(nheld < 64);
+		memcpy(held[nheld], p, (size_t)n);
+		len[nheld++] = (size_t)n;
+		if (h.type != FRAG_PARITY)
+			continue;
+		/* The group's member to drop: the first of group 1, the
+		 * second of group 2, ... */
+		parities++;
+		assert_int_equal(h.count, 4);
+		drop = (uint32_t)h.msg + parities % 4;
+		for (i = 0; i < nheld; i++) {
+			assert_int_equal(frag_decode(held[i] + 14, len[i] - 14,
+			    &h, &d), 0);
+			seq = h.type == FRAG_DATA ? h.seq : 0;
+			if (seq == drop) {
+				dropped++;
+				continue;
+			}
+			assert_int_equal(send(sout, held[i], len[i], 0),
+			    (ssize_t)len[i]);
+		}
+		nheld = 0;
+	}
+	for (i = 0; i < nheld; i++)
+		assert_int_equal(send(sout, held[i], len[i], 0),
+		    (ssize_t)len[i]);
+	pump(rx, 44);
+	assert_int_equal(nev, 44);
+	expect_frames(0, 1, 40, CHAN_OK);
+	expect_frames(40, 100, 4, CHAN_OK);
+	chan_rx_stats(rx, &st);
+	/* 40 frames of one packet, 4 of 15, and seals: 100 and more. */
+	assert_true(parities >= 25);
+	assert_int_equal(dropped, parities);
+	assert_true(st.link.recovered == dropped);
+	assert_true(st.lost == 0 && st.link.lost == 0);
+	assert_true(st.link.bad_tag == 0 && st.link.malformed == 0);
+	close(sin);
+	close(sout);
+	chan_tx_close(tx);
+	chan_rx_close(rx);
+	assert_int_equal(system("ip link del ec"), 0);
 }
 
 /*
@@ -400,7 +511,21 @@ test_open_errors(void **state)
 	l.copies = 1;
 	l.timeout_ms = FERRY_LINK_TIMEOUT_MAX + 1;
 	assert_int_equal(chan_tx_configure(tx, &l), -EINVAL);
+	l.timeout_ms = 0;
+	l.parity = FRAG_PARITY_MIN - 1;
+	assert_int_equal(chan_tx_configure(tx, &l), -EINVAL);
+	l.parity = FRAG_PARITY_MAX + 1;
+	assert_int_equal(chan_tx_configure(tx, &l), -EINVAL);
 	chan_tx_close(tx);
+	/* A parity packet would not fit an MTU of 1135 (the least without
+	 * parity, 1136, fits one header and 1088 bytes). */
+	assert_int_equal(system("ip link set ea mtu 1150"), 0);
+	assert_int_equal(chan_tx_open("eth:ea", FERRY_INWARD, key_a, digest1,
+	    st, &tx), 0);
+	l.parity = FRAG_PARITY_MIN;
+	assert_int_equal(chan_tx_configure(tx, &l), -EMSGSIZE);
+	chan_tx_close(tx);
+	assert_int_equal(system("ip link set ea mtu 1500"), 0);
 }
 
 /* The session and highest msg of the genuine packets sniff has heard. */
@@ -536,6 +661,9 @@ main(void)
 		T(test_restart),
 		T(test_resume),
 		T(test_resume_copies),
+		T(test_resume_parity),
+		T(test_resume_parity_copies),
+		T(test_parity_drop),
 		T(test_link_down),
 		T(test_stream_then_one),
 		T(test_open_errors),
