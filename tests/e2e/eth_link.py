@@ -121,9 +121,10 @@ def relay(args):
     print(" ".join("%s=%d" % kv for kv in counts.items()), flush=True)
 
 
-def link_header(kind, count, session, msg, index, data_len, total, offset):
-    return HDR.pack(b"ISGL", 2, kind, count, session, msg, index, data_len,
-                    total, offset)
+def link_header(kind, count, session, msg, index, data_len, total, seq=0):
+    """Version 3: seq (parity groups; 0 in none) where v2 had the offset."""
+    return HDR.pack(b"ISGL", 3, kind, count, session, msg, index, data_len,
+                    total, seq)
 
 
 def tagged(key, hdr, data=b"", direction=INWARD):
@@ -146,23 +147,24 @@ def inject(args):
     session = int.from_bytes(os.urandom(4), "little")
     for i in range(args.count):
         if args.kind == "truncated":
-            pkt = tagged(key, link_header(1, 1, session, i + 1, 0, 40, 40,
-                                          0))[:20]
+            pkt = tagged(key, link_header(1, 1, session, i + 1, 0, 40,
+                                          40))[:20]
         elif args.kind == "oversized":
             pkt = tagged(key, link_header(1, 60000, session, i + 1, 0, 1000,
-                                          1 << 20, 0), b"x" * 1000)
+                                          1 << 20), b"x" * 1000)
         elif args.kind == "badfrag":
-            pkt = tagged(key, link_header(1, 2, session, i + 1, 1, 100, 150,
-                                          100), b"x" * 100)
+            # The last of 2, longer than the first can have been.
+            pkt = tagged(key, link_header(1, 2, session, i + 1, 1, 100, 150),
+                         b"x" * 100)
         elif args.kind == "flood":
             for k in range(46):
                 s.send(eth_header() + tagged(key, link_header(
-                    1, 47, session, i + 1, k, 1400, 46 * 1400 + 100,
-                    k * 1400), b"y" * 1400))
+                    1, 47, session, i + 1, k, 1400, 46 * 1400 + 100),
+                    b"y" * 1400))
             continue
         elif args.kind == "slots":
             pkt = tagged(key, link_header(1, 47, session, i + 1, 0, 1400,
-                                          46 * 1400 + 100, 0), b"z" * 1400)
+                                          46 * 1400 + 100), b"z" * 1400)
         else:
             sys.exit("unknown kind " + args.kind)
         s.send(eth_header() + pkt)
@@ -196,9 +198,9 @@ def forge(args):
     key = os.urandom(32)
     for m in range(msg + 1, msg + 1 + args.count):
         s.send(eth_header() + tagged(key, link_header(
-            1, 1, session, m, 0, 64, 64, 0), b"F" * 64))
+            1, 1, session, m, 0, 64, 64), b"F" * 64))
     s.send(eth_header() + tagged(key, link_header(
-        2, 0, session, msg + 1000, 0, 0, 0, 0)))
+        2, 0, session, msg + 1000, 0, 0, 0)))
     print("forged %d after msg %d" % (args.count + 1, msg), flush=True)
     return 0
 
