@@ -176,7 +176,7 @@ main(int argc, char **argv)
 	char			 ep[32], dir[] = "/tmp/eth_bench.XXXXXX";
 	char			 res[256], *payload;
 	int			 ready[2], result[2], r, status;
-	uint64_t		 i, size, n, got = 0, lost = 0, llost = 0;
+	uint64_t		 i, size, n, got = 0, lost = 0, llost = 0, room;
 	double			 t0, t_tx, rx_s = 0;
 	ssize_t			 k;
 	pid_t			 pid;
@@ -190,9 +190,9 @@ main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "tag") == 0)
 		return tag(strtoul(argv[2], NULL, 10),
 		    strtoull(argv[3], NULL, 10));
-	if (argc < 5 || argc > 7) {
+	if (argc < 5 || argc > 8) {
 		fprintf(stderr, "usage: eth_bench IFTX IFRX SIZE COUNT "
-		    "[COPIES [RATE]]\n");
+		    "[COPIES [RATE [PARITY]]]\n");
 		return 2;
 	}
 	size = strtoull(argv[3], NULL, 10);
@@ -201,6 +201,11 @@ main(int argc, char **argv)
 		l.copies = (uint32_t)strtoul(argv[5], NULL, 10);
 	if (argc >= 7)
 		l.rate = (uint32_t)strtoul(argv[6], NULL, 10);
+	if (argc >= 8)
+		l.parity = (uint32_t)strtoul(argv[7], NULL, 10);
+	/* Data bytes a link packet carries at MTU 1500 (a parity packet is
+	 * a header longer than its members). */
+	room = l.parity != 0 ? 1404 : 1452;
 	if (size == 0 || size > FRAME_PAYLOAD_MAX || n == 0 ||
 	    (payload = malloc(size)) == NULL)
 		return 2;
@@ -250,8 +255,9 @@ main(int argc, char **argv)
 	    "%.1f MB/s payload); link packets %.0f/s; lost %lu frames "
 	    "(%lu at the link)\n", (unsigned long)size, (unsigned long)n,
 	    t_tx, (unsigned long)got, got / rx_s, got * size / rx_s / 1e6,
-	    (double)n * ((size + 1452) / 1452) * (l.copies ? l.copies : 1) /
-	    t_tx, (unsigned long)lost, (unsigned long)llost);
+	    (double)n * ((size + room) / room) * (l.copies ? l.copies : 1) *
+	    (l.parity ? 1 + 1.0 / l.parity : 1) / t_tx, (unsigned long)lost,
+	    (unsigned long)llost);
 	snprintf(res, sizeof(res), "rm -rf '%s'", dir);
 	(void)system(res);
 	EVP_PKEY_free(key);
