@@ -211,7 +211,6 @@ eth_rx_fds(struct eth *e)
 }
 
 static void	eth_close(struct transport *);
-static int	eth_flush(struct eth *);
 
 /* Opens the handle at once for both roles: it needs CAP_NET_RAW, which
  * the daemon gives up before it connects. */
@@ -280,8 +279,9 @@ eth_configure_key(struct eth *e, const struct ferry_link *l)
 	return 0;
 }
 
-/* The sender's parity buffers: the group's XOR, and the parity packets
- * of one batch (their data stays there until it is sent). */
+/* The sender's parity buffers: the group's XOR, and a place for the data
+ * of a parity packet at each entry of the batch (it stays there until it
+ * is sent). */
 static int
 eth_configure_parity(struct eth *e, uint32_t parity)
 {
@@ -292,8 +292,7 @@ eth_configure_parity(struct eth *e, uint32_t parity)
 		free(acc);
 		return -ENOMEM;
 	}
-	if (e->q.n > 0)
-		(void)eth_flush(e);
+	/* Nothing is queued between sends: eth_send flushes or drops. */
 	free(e->acc);
 	free(e->q.par);
 	e->acc = acc;
@@ -565,22 +564,22 @@ eth_queue(struct eth *e, const struct frag_hdr *h, const uint8_t *data,
 }
 
 /*
- * The group's parity packet, once it has its parity data packets: the
- * XOR of their bytes, each from its link header through its data. If it
- * is the packet that fails to go, the next send resumes at (msg, k, off),
- * what follows its last member.
+ * The group's parity packet, once it has its parity data packets, or
+ * (early) however many it has: the XOR of their bytes, each from its link
+ * header through its data. If it is the packet that fails to go, the next
+ * send resumes at (msg, k, off), what follows its last member.
  */
 static int
-eth_parity(struct eth *e, uint64_t msg, uint32_t k, size_t off)
+eth_parity(struct eth *e, int early, uint64_t msg, uint32_t k, size_t off)
 {
 	struct frag_hdr	 h;
 
-	if (e->acc_n < e->link.parity)
+	if (e->acc_n == 0 || (!early && e->acc_n < e->link.parity))
 		return 0;
-	e->acc_n = 0;
 	memset(&h, 0, sizeof(h));
 	h.type = FRAG_PARITY;
-	h.count = (uint16_t)e->link.parity;
+	h.count = (uint16_t)e->acc_n;
+	e->acc_n = 0;
 	h.session = e->session;
 	h.msg = e->acc_first;
 	h.data_len = (uint16_t)e->acc_len;
@@ -637,8 +636,8 @@ eth_send_frame(struct eth *e, const uint8_t *p, size_t len, size_t off)
 		/* A parity packet that fails to go: the send resumes at
 		 * what follows it. */
 		if (e->link.parity != 0 && (r = k + 1 < npk ?
-		    eth_parity(e, e->msg, k + 1, off) :
-		    eth_parity(e, e->msg + 1, 0, off + len)) != 0)
+		    eth_parity(e, 0, e->msg, k + 1, off) :
+		    eth_parity(e, 0, e->msg + 1, 0, off + len)) != 0)
 			return r;
 		if (!first || e->link.parity != 0)
 			continue;
@@ -692,6 +691,11 @@ eth_send(struct transport *t, const uint8_t *p, size_t len, size_t *ret_n)
 			break;
 		off += used;
 	}
+	/* The burst's last group is closed now, with the packets it has:
+	 * they are not left unprotected until later traffic completes it
+	 * (on a quiet link, a timeout or more later: too late). */
+	if (r == 0 && e->link.parity != 0)
+		r = eth_parity(e, 1, e->msg, 0, off);
 	/* A tail marker after each burst: the receiver learns how many
 	 * msgs exist without waiting for the next one. Best effort. */
 	if (r == 0 && e->msg > 0)

@@ -70,7 +70,7 @@ frag_decode(const uint8_t *untrusted, size_t len, struct frag_hdr *ret,
 		 * at most a link packet. */
 		if (h.count > FRAG_PARITY_MAX)
 			return -E2BIG;
-		if (h.count < FRAG_PARITY_MIN || h.index != 0 ||
+		if (h.count == 0 || h.index != 0 ||
 		    h.total != 0 || h.seq != 0 ||
 		    h.msg > (uint64_t)UINT32_MAX - h.count + 1 ||
 		    h.data_len <= FRAG_HDR_LEN ||

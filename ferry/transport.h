@@ -118,7 +118,8 @@ extern const struct transport_ops eth_transport_ops;
 #define FRAG_SESSIONS	4		/* senders tracked at once */
 #define FRAG_WINDOW	4096		/* msgs ahead of the awaited one */
 #define FRAG_PKT_MAX	9000		/* a link packet, at most (the MTU) */
-#define FRAG_PARITY_MIN	2		/* data packets per parity group */
+#define FRAG_PARITY_MIN	2		/* data packets per parity group (a
+					 * burst's last may have fewer, 1..) */
 #define FRAG_PARITY_MAX	64
 #define FRAG_PAR_RING	(4 * FRAG_PARITY_MAX)	/* data packets kept */
 

@@ -367,8 +367,8 @@ test_parity_drop(void **state)
 		/* The group's member to drop: the first of group 1, the
 		 * second of group 2, ... */
 		parities++;
-		assert_int_equal(h.count, 4);
-		drop = (uint32_t)h.msg + parities % 4;
+		assert_true(h.count >= 1 && h.count <= 4);
+		drop = (uint32_t)h.msg + parities % h.count;
 		for (i = 0; i < nheld; i++) {
 			assert_int_equal(frag_decode(held[i] + 14, len[i] - 14,
 			    &h, &d), 0);
@@ -390,7 +390,8 @@ test_parity_drop(void **state)
 	expect_frames(0, 1, 40, CHAN_OK);
 	expect_frames(40, 100, 4, CHAN_OK);
 	chan_rx_stats(rx, &st);
-	/* 40 frames of one packet, 4 of 15, and seals: 100 and more. */
+	/* 40 frames of one packet, 4 of 15, and seals: 100 and more, in
+	 * groups of 4 (the last of a send burst may be smaller). */
 	assert_true(parities >= 25);
 	assert_int_equal(dropped, parities);
 	assert_true(st.link.recovered == dropped);
