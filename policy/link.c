@@ -12,8 +12,8 @@
 #include "policy/parse.h"
 
 /* `link [diode] [copies N] [parity K] [rate N/s] [seal N]
- * [timeout DURATION] [key "FILE"]`, in either side block: the ferry link's settings
- * (docs/ferry.md). */
+ * [timeout DURATION] [key "FILE"]`, in either side block: the ferry
+ * link's settings (docs/ferry.md). */
 void
 parse_side_link(struct pstate *ps, const struct ploc *loc)
 {
