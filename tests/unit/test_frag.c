@@ -21,41 +21,9 @@
 #include <openssl/hmac.h>
 
 #include "ferry/transport.h"
+#include "tests/unit/frag_fixtures.h"
 
-#define MS	1000000ULL
-
-static const uint8_t	 key[FERRY_LINK_KEY_LEN] = "0123456789abcdef0123456789abcde";
 static uint8_t		 pkt[FRAG_HDR_LEN + 2048];
-static struct linkmac	*lm;		/* key, inward: what the tests send */
-static struct frag_rx	*fr;		/* fresh for each test, timeout 50 ms */
-static struct buf	 out;		/* what it released */
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return linkmac_new(key, FERRY_INWARD, &lm);
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	linkmac_free(lm);
-	return 0;
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	if ((fr = malloc(sizeof(*fr))) == NULL)
-		return -1;
-	frag_rx_init(fr, 50 * MS);
-	frag_rx_key(fr, lm);
-	buf_init(&out, 1 << 20);
-	return 0;
-}
 
 /* Tags pkt (len bytes: header and data) with the tests' key. */
 static size_t
@@ -63,16 +31,6 @@ tag(size_t len)
 {
 	assert_int_equal(linkmac_tag(lm, pkt, len - FRAG_HDR_LEN), 0);
 	return len;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
-	return 0;
 }
 
 /* Builds the link packet for fragment index of a frame of total bytes

@@ -13,15 +13,10 @@
 #include <cmocka.h>
 
 #include "ferry/transport.h"
+#include "tests/unit/frag_fixtures.h"
 
-#define MS	1000000ULL
 #define K	4		/* the groups here */
 #define PKT	(FRAG_HDR_LEN + 2048)
-
-static const uint8_t	 key[FERRY_LINK_KEY_LEN] = "0123456789abcdef0123456789abcde";
-static struct linkmac	*lm;
-static struct frag_rx	*fr;		/* fresh for each test, timeout 50 ms */
-static struct buf	 out;
 
 /* One group: msg 1 in three fragments (100 bytes cut at 40: the last is
  * 20, shorter than the others), msg 2 whole (60 bytes): seqs 1..4. */
@@ -29,43 +24,6 @@ static uint8_t		 mem[K][PKT];
 static size_t		 mlen[K];
 static uint8_t		 par[PKT];
 static size_t		 plen;
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return linkmac_new(key, FERRY_INWARD, &lm);
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	linkmac_free(lm);
-	return 0;
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	if ((fr = malloc(sizeof(*fr))) == NULL)
-		return -1;
-	frag_rx_init(fr, 50 * MS);
-	frag_rx_key(fr, lm);
-	buf_init(&out, 1 << 20);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	buf_free(&out);
-	frag_rx_free(fr);
-	free(fr);
-	return 0;
-}
 
 /* The link packet of fragment index of msg (total bytes cut at room) in
  * parity group seq, tagged; the data byte at offset o is (o + msg) % 251. */
