@@ -34,15 +34,9 @@ is "before the crowd: bill.query 200" "$STATUS" 200
 rss0=$(rss_kb)
 
 start=$SECONDS
-coproc CROWD { "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" \
-    --tcp "$HELD_TCP" --tls "$HELD_TLS" --cert cmiot-operator 2>&1; }
-crowd_pid=$CROWD_PID
-# Our own copies: bash unsets CROWD when the coprocess ends.
-exec {crowd_r}<&"${CROWD[0]}" {crowd_w}>&"${CROWD[1]}"
-exec {CROWD[0]}<&- {CROWD[1]}>&-
-read -r -t 240 ready tcp tls <&"$crowd_r"
+hold crowd --wait 240 --tcp "$HELD_TCP" --tls "$HELD_TLS" --cert cmiot-operator
 is "the crowd is connected: $HELD_TCP TCP connections without a handshake, $HELD_TLS handshaken" \
-    "$ready $tcp $tls" "ready $HELD_TCP $HELD_TLS"
+    "$HOLD_TCP $HOLD_TLS" "$HELD_TCP $HELD_TLS"
 diag "connecting the crowd took $((SECONDS - start)) s"
 n=$(established)
 check "the kernel shows at least $((HELD_TCP + HELD_TLS)) established connections to outer ($n)" \
@@ -71,10 +65,8 @@ done
 is "the records count every refusal" "$refused" "$extra"
 check "outer logged the limit" grep -q 'connection limit (10050) reached' "${E2E_LOG[outer]}"
 
-exec {crowd_w}>&-
-read -r -t 60 _ gone <&"$crowd_r"
-wait "$crowd_pid" 2>/dev/null
-is "outer closed none of the crowd while it was held" "${gone:-?}" 0
+release crowd
+is "outer closed none of the crowd while it was held" "$HOLD_GONE" 0
 for ((i = 0; i < 50; i++)); do
 	[ "$(established)" -le 2 ] && break
 	sleep 0.1

@@ -166,11 +166,7 @@ check_error "payment.record while inner is stopped" 503 unavailable "" \
 check "outer is still running" alive outer
 
 start_inner
-for ((i = 0; i < 50; i++)); do
-	post bill.query "$bill"
-	[ "$STATUS" = 200 ] && break
-	sleep 0.2
-done
+post_until 200 50 0.2 bill.query "$bill"
 is "after inner restarts, bill.query works again" \
     "$STATUS $(jbody .rows | jq -cS .)" "200 $(bill_expected 42 3)"
 is "the payment refused with 503 was never applied" \

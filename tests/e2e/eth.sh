@@ -209,11 +209,9 @@ case_twoway()
 	# answered. The link still drops packets, so a query (four frames
 	# there and back) may be the unlucky one: up to 8 tries (at 10%, all
 	# 8 fail about once in 5,000 runs).
-	for ((i = 0; i < 8; i++)); do
-		post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
-		[ "$STATUS" = 200 ] && break
-	done
-	is "a query after the loss is answered (try $((i + 1)) of 8)" \
+	post_until 200 8 0 bill.query \
+	    '{"customer_id":"0000000042","month":"2026-03"}'
+	is "a query after the loss is answered (try $TRIED of 8)" \
 	    "$STATUS" 200
 }
 
@@ -462,11 +460,9 @@ replayed 2"
 	check "... and idle (under 30 ticks of CPU in a second)" \
 	    test $((after - before)) -lt 30
 	ip -n "$E2E_NS_INNER" link set ei up || bail "ip link set ei up"
-	for i in 1 2 3; do
-		sleep 0.5
-		post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
-		[ "$STATUS" = 200 ] && break
-	done
+	sleep 0.5
+	post_until 200 3 0.5 bill.query \
+	    '{"customer_id":"0000000042","month":"2026-03"}'
 	is "a query crosses again once the link is back" "$STATUS" 200
 }
 

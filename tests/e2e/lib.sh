@@ -589,6 +589,66 @@ e2e_ct_header()
 	fi
 }
 
+# post_until STATUS TRIES PAUSE TYPE JSON [CURL-ARG...]: post until the
+# answer is STATUS, at most TRIES times, PAUSE seconds apart; TRIED is how
+# many it took. 0 when it came.
+post_until()
+{
+	local want=$1 tries=$2 pause=$3
+	shift 3
+	for ((TRIED = 1; TRIED <= tries; TRIED++)); do
+		post "$@"
+		[ "$STATUS" = "$want" ] && return 0
+		[ "$TRIED" -lt "$tries" ] && sleep "$pause"
+	done
+	TRIED=$tries
+	return 1
+}
+
+# hold NAME [--wait SECONDS] ARGS...: tests/e2e/tlsprobe.py hold ARGS...
+# (--port and --pki "$PKI" given here) in the background, holding its
+# connections until release NAME; waits for its "ready TCP TLS" line (60 s
+# unless --wait) and sets HOLD_TCP and HOLD_TLS to how many it holds. Not
+# in $(...): the probe would lose its stdin with the subshell.
+declare -A HOLD_PID=() HOLD_FD=()
+hold()
+{
+	local name=$1 out=$E2E_DIR/hold-$1 fd i wait=60
+	shift
+	if [ "${1:-}" = --wait ]; then
+		wait=$2
+		shift 2
+	fi
+	rm -f "$out.in" "$out.out"
+	mkfifo "$out.in" || bail "mkfifo $out.in"
+	# Without the other probes' stdin: each sees its own end only.
+	(for fd in "${HOLD_FD[@]}"; do exec {fd}>&-; done
+	 exec python3 "$E2E_ROOT/tests/e2e/tlsprobe.py" hold \
+	    --port "$E2E_PORT" --pki "$PKI" "$@") <"$out.in" >"$out.out" 2>&1 &
+	HOLD_PID[$name]=$!
+	exec {fd}>"$out.in"		# its stdin: closed by release
+	HOLD_FD[$name]=$fd
+	for ((i = 0; i < wait * 10; i++)); do
+		grep -q '^ready ' "$out.out" && break
+		kill -0 "${HOLD_PID[$name]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	read -r _ HOLD_TCP HOLD_TLS < <(grep -m 1 '^ready ' "$out.out" ||
+	    echo "ready ? ?")
+}
+
+# release NAME: the probe closes what it holds; sets HOLD_GONE to how many
+# of them outer had closed before. Not in $(...) either.
+release()
+{
+	local fd=${HOLD_FD[$1]}
+	exec {fd}>&-
+	unset "HOLD_FD[$1]"
+	wait "${HOLD_PID[$1]}" 2>/dev/null
+	HOLD_GONE=$(sed -n 's/^closed-by-server //p' "$E2E_DIR/hold-$1.out")
+	: "${HOLD_GONE:=?}"
+}
+
 # jbody FILTER: jq -r FILTER applied to BODY (empty when BODY is not JSON).
 jbody()
 {

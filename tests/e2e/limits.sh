@@ -113,65 +113,24 @@ check_audit "the slow handshake is on record: tls handshake_timeout" outer \
 
 # --- connections per peer ----------------------------------------------------------
 
-# hold NAME ARGS...: tlsprobe.py hold ARGS... in the background, holding
-# its connections until release NAME; waits for its "ready TCP TLS" line
-# and sets HELD to how many TLS connections it holds. Not in $(...): the
-# probe would lose its stdin with the subshell.
-declare -A HOLD_PID=() HOLD_FD=()
-hold()
-{
-	local name=$1 out=$E2E_DIR/hold-$1 fd i
-	shift
-	rm -f "$out.in" "$out.out"
-	mkfifo "$out.in" || return 1
-	# Without the other probes' stdin: each sees its own end only.
-	(for fd in "${HOLD_FD[@]}"; do exec {fd}>&-; done
-	 exec "${PROBE[@]}" hold --port "$E2E_PORT" --pki "$PKI" "$@") \
-	    <"$out.in" >"$out.out" 2>&1 &
-	HOLD_PID[$name]=$!
-	exec {fd}>"$out.in"		# its stdin: closed by release
-	HOLD_FD[$name]=$fd
-	for ((i = 0; i < 600; i++)); do
-		grep -q '^ready ' "$out.out" && break
-		kill -0 "${HOLD_PID[$name]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	HELD=$(sed -n 's/^ready [0-9]* //p' "$out.out")
-}
-
-# release NAME: the probe closes what it holds; sets GONE to how many of
-# them outer had closed before. Not in $(...) either.
-release()
-{
-	local fd=${HOLD_FD[$1]}
-	exec {fd}>&-
-	unset "HOLD_FD[$1]"
-	wait "${HOLD_PID[$1]}" 2>/dev/null
-	GONE=$(sed -n 's/^closed-by-server //p' "$E2E_DIR/hold-$1.out")
-}
-
 hold wechat --tls 12 --cert wechat-app
-is "12 wechat-app connections are open" "$HELD" 12
+is "12 wechat-app connections are open" "$HOLD_TLS" 12
 post bill.query "$bill"
 check_error "the 13th wechat-app connection" 429 connection_limit
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
 is "cmiot-operator is served meanwhile" "$STATUS" 202
 release wechat
-is "outer closed none of the 12 it held" "$GONE" 0
-for ((i = 0; i < 30; i++)); do
-	post bill.query "$bill"
-	[ "$STATUS" = 200 ] && break
-	sleep 0.1
-done
+is "outer closed none of the 12 it held" "$HOLD_GONE" 0
+post_until 200 30 0.1 bill.query "$bill"
 is "once they close, wechat-app is served again" "$STATUS" 200
 
 # cmiot-operator's own `limit connections 14` outranks peer-connections 12.
 hold cmiot13 --tls 13 --cert cmiot-operator
-is "13 cmiot-operator connections are open" "$HELD" 13
+is "13 cmiot-operator connections are open" "$HOLD_TLS" 13
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
 is "its 14th is served (its own limit 14, not the peers' 12)" "$STATUS" 202
 hold cmiot1 --tls 1 --cert cmiot-operator
-is "and one more held" "$HELD" 1
+is "and one more held" "$HOLD_TLS" 1
 E2E_CERT=cmiot-operator post iotcard.usage "$usage" --interface "$CMIOT"
 check_error "with 14 held, its 15th is refused" 429 connection_limit
 release cmiot13

@@ -104,11 +104,7 @@ check_error "the same key for another body while the first is held: 422" \
     422 idempotency_mismatch
 
 start_inner
-for ((i = 0; i < 75; i++)); do
-	post bill.query '{"customer_id":"0000000042","month":"2026-03"}'
-	[ "$STATUS" = 200 ] && break
-	sleep 0.2
-done
+post_until 200 75 0.2 bill.query '{"customer_id":"0000000042","month":"2026-03"}'
 is "inner back: service resumes by itself" "$STATUS" 200
 check_audit "outer journals inner heard again (liveness allow inner_alive)" outer \
     '.event == "liveness" and .decision == "allow" and .reason == "inner_alive"'

@@ -155,14 +155,8 @@ is "wechat-app still served after the refusals" "$STATUS" 200
 
 # --- revocation while running: SIGHUP reloads client-ca and crl -------------------
 
-coproc HELD { python3 "$E2E_ROOT/tests/e2e/tlsprobe.py" hold --port "$E2E_PORT" \
-    --pki "$PKI" --tls 2 --cert wechat-app; }
-held_pid=$HELD_PID
-# Our own copies: bash unsets HELD when the coprocess ends.
-exec {held_r}<&"${HELD[0]}" {held_w}>&"${HELD[1]}"
-exec {HELD[0]}<&- {HELD[1]}>&-
-read -r -t 30 ready _ held <&"$held_r"
-is "two wechat-app connections are open" "$ready $held" "ready 2"
+hold revoked --wait 30 --tls 2 --cert wechat-app
+is "two wechat-app connections are open" "$HOLD_TLS" 2
 revoked_before=$(tls_denied certificate_revoked)
 "$E2E_ROOT"/tools/pki.sh revoke "$PKI" wechat-app >/dev/null 2>&1 ||
     not_ok "tools/pki.sh revoke wechat-app"
@@ -172,10 +166,8 @@ check "SIGHUP: outer reloads client-ca and crl and closes the 2 revoked connecti
     wait_log outer "client-ca and crl reloaded, 2 connection(s) closed"
 is "both are on record: tls deny certificate_revoked, peer wechat-app" \
     "$(audit_count outer '.event == "tls" and .reason == "certificate_revoked" and .peer == "wechat-app"')" 2
-exec {held_w}>&-
-read -r -t 30 _ gone <&"$held_r"
-wait "$held_pid" 2>/dev/null
-is "the client sees both closed" "${gone:-?}" 2
+release revoked
+is "the client sees both closed" "$HOLD_GONE" 2
 post bill.query "$bill"
 is "a new wechat-app handshake is refused" "$STATUS" 000
 check "… and audited certificate_revoked" \
