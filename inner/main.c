@@ -58,13 +58,16 @@ usage(void)
 	exit(2);
 }
 
-/* inner_seal_fn: seal what is queued on the outward channel. */
+/* inner_seal_fn: seal what is queued on the outward channel; not on a
+ * spool, whose units arrive whole or not at all. */
 static int
 daemon_seal(void *arg)
 {
 	struct daemon	*d = arg;
 
-	return d->tx != NULL ? chan_tx_seal(d->tx) : 0;
+	if (d->tx == NULL || chan_tx_durable(d->tx))
+		return 0;
+	return chan_tx_seal(d->tx);
 }
 
 /* inner_send_fn: queue on the outward channel, or count the loss. */

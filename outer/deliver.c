@@ -238,13 +238,16 @@ deliver_resend(struct deliver *dl, struct unacked *u, const char *why)
 	struct outer	*o = dl->o;
 	int		 r;
 
-	/* Under a seal of its own: a frame lost beside it on a lossy link
-	 * would take it down again with the seal they share. */
-	(void)chan_tx_seal(o->tx);
+	/* On a lossy link, under a seal of its own: a frame lost beside it
+	 * would take it down again with the seal they share. A spool unit
+	 * arrives whole or not at all: no signature for that there. */
+	if (!dl->durable)
+		(void)chan_tx_seal(o->tx);
 	if ((r = chan_tx_send(o->tx, FRAME_ONEWAY, u->id, u->peer->name,
 	    u->msg->name, u->payload, u->len)) != 0)
 		return r;
-	(void)chan_tx_seal(o->tx);
+	if (!dl->durable)
+		(void)chan_tx_seal(o->tx);
 	u->epoch = chan_tx_epoch(o->tx);
 	u->seq = chan_tx_seq(o->tx);
 	u->sent_ms = mono_ms();
