@@ -358,7 +358,7 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	const struct message	*m = req->msg;
 	struct schema_error	 err;
 	struct audit_record	 rec;
-	struct exchange		*ex;
+	struct exchange		*ex, *prev;
 	uint8_t			 digest[SHA256_LEN];
 	char			*canon = NULL;
 	size_t			 clen;
@@ -375,10 +375,11 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 	/* A key names one message: reused for another body while outer
 	 * still holds the first, it is refused here (inner refuses it
 	 * later, by the digest it keeps with each applied id). */
+	prev = pending_find(o, req->id);
 	if (req->has_idem && m->oneway && (deliver_differs(o, req->id, canon,
-	    clen) || ((ex = pending_find(o, req->id)) != NULL &&
-	    ex->payload != NULL && (ex->payload_len != clen ||
-	    memcmp(ex->payload, canon, clen) != 0)))) {
+	    clen) || (prev != NULL && prev->payload != NULL &&
+	    (prev->payload_len != clen ||
+	    memcmp(prev->payload, canon, clen) != 0)))) {
 		deny(o, c, req->id, m->name, 422, "idempotency_mismatch",
 		    "this Idempotency-Key was used for another message",
 		    NULL);
@@ -403,7 +404,7 @@ exchange_start(struct outer *o, struct conn *c, const struct http_req *req,
 		    "the intranet side is silent");
 		goto out;
 	}
-	if (pending_find(o, req->id) != NULL) {
+	if (prev != NULL) {
 		deny(o, c, req->id, m->name, 409, "in_progress",
 		    "a request with this Idempotency-Key is in progress",
 		    NULL);
